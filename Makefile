@@ -1,0 +1,27 @@
+# pacer: `make demo` sets up the stack and sends a demo campaign,
+# `make test` runs every test on a stack of its own.
+SHELL := /bin/bash
+export GOFLAGS := -buildvcs=false
+
+.PHONY: demo down test unit bench build vet lint
+
+demo: ## set up the embedded stack and send a 50,000-recipient campaign to mailpit
+	@scripts/demo.sh
+
+down: ## stop every service the demo started
+	@scripts/down.sh
+
+test: ## unit and integration tests; starts PostgreSQL, Temporal and SMTP servers itself
+	@scripts/test.sh
+
+unit: ## unit tests only, no services
+	@go test ./...
+
+bench: ## send benchmark against Postfix's smtp-sink; prints one JSON line
+	@scripts/bench.sh
+
+build:
+	@go build ./...
+
+vet:
+	@go vet ./...

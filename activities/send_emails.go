@@ -1,0 +1,307 @@
+package activities
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
+
+	"github.com/pacer-email/pacer/internal/smtpsend"
+	"github.com/pacer-email/pacer/internal/store"
+)
+
+// SendEmailsInput names one batch of a campaign and the server to send it
+// through. It carries ids only: the recipients are read from PostgreSQL.
+type SendEmailsInput struct {
+	CampaignID    int64
+	BatchNo       int
+	ServerID      int64
+	MaxAttempts   int
+	StaleClaimAge time.Duration
+}
+
+// SendEmailsResult is what is left of a batch after a bulk run.
+type SendEmailsResult struct {
+	// Stopped is Paused or Cancelled when the campaign stopped the run.
+	Stopped string
+	Reason  string
+	Sent    int
+	// Queued counts recipients still queued (left by throttling).
+	Queued int
+	// RetryIDs are the subscribers waiting for a per-recipient retry.
+	RetryIDs []int64
+	// Committing counts claims of an earlier attempt not yet stale.
+	Committing int
+}
+
+// statusPoll is how often a running batch reads the campaign status, which
+// bounds how long a pause or cancel takes to stop new sends.
+const statusPoll = 500 * time.Millisecond
+
+// SendEmails sends every queued recipient of one batch over pooled SMTP
+// connections at the server's pace. Each recipient is claimed in PostgreSQL
+// right before the final dot and its outcome recorded after the reply, so a
+// retry of this activity, a second worker or a reset never sends twice.
+func (a *Activities) SendEmails(ctx context.Context, in SendEmailsInput) (SendEmailsResult, error) {
+	log := a.Log.With(zap.Int64("campaign_id", in.CampaignID), zap.Int("batch", in.BatchNo), zap.Int64("server_id", in.ServerID))
+	comp, err := a.composer(ctx, in.CampaignID)
+	if err != nil {
+		return SendEmailsResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidCampaign, err)
+	}
+	srv, err := a.server(ctx, in.ServerID)
+	if err != nil {
+		return SendEmailsResult{}, err
+	}
+	if status, reason, err := a.DB.CampaignStatus(ctx, in.CampaignID); err != nil {
+		return SendEmailsResult{}, err
+	} else if stopsSending(status) {
+		return SendEmailsResult{Stopped: status, Reason: reason}, nil
+	}
+	if n, err := a.DB.ResolveStaleClaims(ctx, in.CampaignID, in.BatchNo, in.StaleClaimAge); err != nil {
+		return SendEmailsResult{}, err
+	} else if n > 0 {
+		log.Warn("sends claimed by a dead attempt marked delivery-uncertain", zap.Int("sends", n))
+	}
+	rcpts, err := a.DB.PendingRecipients(ctx, in.CampaignID, in.BatchNo)
+	if err != nil {
+		return SendEmailsResult{}, err
+	}
+
+	run := &batchRun{a: a, in: in, log: log, comp: comp, srv: srv, claimToken: newClaimToken()}
+	if err := run.execute(ctx, rcpts); err != nil {
+		return SendEmailsResult{}, err
+	}
+	res := SendEmailsResult{Sent: int(run.sent.Load())}
+	if stop := run.stopReason(); stop != nil {
+		res.Stopped, res.Reason = stop.status, stop.reason
+	}
+	st, err := a.DB.GetBatchState(ctx, in.CampaignID, in.BatchNo)
+	if err != nil {
+		return res, err
+	}
+	res.Queued, res.Committing = st.Queued, st.Committing
+	if st.Retry > 0 {
+		if res.RetryIDs, err = a.DB.RetryIDs(ctx, in.CampaignID, in.BatchNo); err != nil {
+			return res, err
+		}
+	}
+	log.Info("batch run finished", zap.Int("sent", res.Sent), zap.Int("queued", res.Queued),
+		zap.Int("retry", len(res.RetryIDs)), zap.String("stopped", res.Stopped))
+	return res, nil
+}
+
+func stopsSending(status string) bool {
+	return status == store.StatusPaused || status == store.StatusCancelled
+}
+
+func newClaimToken() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+type stop struct{ status, reason string }
+
+// batchRun is one execution of SendEmails.
+type batchRun struct {
+	a          *Activities
+	in         SendEmailsInput
+	log        *zap.Logger
+	comp       *composer
+	srv        *serverState
+	claimToken string
+
+	claims  *claimer
+	records *recorder
+	sent    atomic.Int64
+	stopped atomic.Pointer[stop]
+
+	dialFailures atomic.Int32
+	serverErr    atomic.Pointer[error]
+}
+
+func (r *batchRun) stopReason() *stop { return r.stopped.Load() }
+
+func (r *batchRun) stop(status, reason string) {
+	r.stopped.CompareAndSwap(nil, &stop{status: status, reason: reason})
+}
+
+func (r *batchRun) execute(ctx context.Context, rcpts []store.Recipient) error {
+	if len(rcpts) == 0 {
+		return nil
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r.claims = newClaimer(r.a.DB, r.in.CampaignID, r.claimToken)
+	r.records = newRecorder(r.a.DB, r.in.CampaignID, r.claimToken, r.in.ServerID)
+	go r.claims.run(runCtx, r.log)
+	go r.records.run(r.log)
+	go r.watch(runCtx)
+
+	work := make(chan store.Recipient)
+	var wg sync.WaitGroup
+	conns := min(r.srv.srv.MaxConnections, len(rcpts))
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.connectionLoop(runCtx, work)
+		}()
+	}
+feed:
+	for _, rc := range rcpts {
+		if r.stopped.Load() != nil || r.serverErr.Load() != nil {
+			break
+		}
+		select {
+		case work <- rc:
+		case <-runCtx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	r.records.Close()
+	if errp := r.serverErr.Load(); errp != nil {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("server %q is unavailable: %v", r.srv.srv.Name, *errp), ErrTypeServerUnavailable, *errp)
+	}
+	return ctx.Err()
+}
+
+// watch polls the campaign status, so pause and cancel stop new sends
+// within statusPoll, and heartbeats progress to Temporal.
+func (r *batchRun) watch(ctx context.Context) {
+	tick := time.NewTicker(statusPoll)
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		status, reason, err := r.a.DB.CampaignStatus(ctx, r.in.CampaignID)
+		if err == nil && stopsSending(status) {
+			r.stop(status, reason)
+		}
+		if i%4 == 0 {
+			activity.RecordHeartbeat(ctx, r.sent.Load())
+		}
+	}
+}
+
+// connectionLoop sends recipients from work over one pooled connection.
+func (r *batchRun) connectionLoop(ctx context.Context, work <-chan store.Recipient) {
+	var conn *smtpsend.Conn
+	defer func() {
+		if conn != nil {
+			r.srv.pool.Put(conn)
+		}
+	}()
+	var buf []byte
+	for rc := range work {
+		if r.stopped.Load() != nil || ctx.Err() != nil {
+			continue
+		}
+		conn, buf = r.sendOne(ctx, conn, rc, buf)
+	}
+}
+
+// maxConnectFailures is how many dials in a row may fail before the batch
+// gives the server up and the workflow fails over.
+const maxConnectFailures = 3
+
+// sendOne sends to one recipient, reconnecting and backing off as the
+// replies require, and returns the connection to use next.
+func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Recipient, buf []byte) (*smtpsend.Conn, []byte) {
+	if rc.Status != store.SubscriberActive {
+		r.records.Record(store.Outcome{SubscriberID: rc.SubscriberID, Status: store.SendSkipped,
+			Attempts: rc.Attempts, Reply: "suppressed: subscriber is " + rc.Status})
+		return conn, buf
+	}
+	msg, err := r.comp.Compose(rc, buf[:0])
+	if err != nil {
+		r.records.Record(store.Outcome{SubscriberID: rc.SubscriberID, Status: store.SendFailed,
+			Attempts: rc.Attempts + 1, Reply: err.Error(), Reason: store.ReasonInvalid})
+		return conn, buf
+	}
+	buf = msg.Body
+	reconnects, throttles := 0, 0
+	for {
+		if r.stopped.Load() != nil || ctx.Err() != nil {
+			return conn, buf
+		}
+		if conn == nil {
+			conn, err = r.srv.pool.Get(ctx)
+			if err != nil {
+				if n := r.dialFailures.Add(1); n >= maxConnectFailures {
+					r.serverErr.CompareAndSwap(nil, &err)
+					return nil, buf
+				}
+				r.log.Warn("connect failed", zap.Error(err))
+				sleep(ctx, time.Second)
+				continue
+			}
+			r.dialFailures.Store(0)
+		}
+		if err := r.srv.limiter.Wait(ctx); err != nil {
+			return conn, buf
+		}
+		res := conn.Send(msg.From, msg.To, msg.Body, func() error {
+			if !r.claims.Claim(ctx, rc.SubscriberID) {
+				return errors.New("already claimed or finished elsewhere")
+			}
+			return nil
+		})
+		v := classify(res)
+		r.a.observe(r.srv.srv.Name, v)
+		if v.connectionDone {
+			r.srv.pool.Put(conn)
+			conn = nil
+		}
+		switch v.action {
+		case actNotClaimed:
+			return conn, buf
+		case actConnectionLost:
+			if reconnects < 2 {
+				reconnects++
+				continue
+			}
+		case actThrottled:
+			throttles++
+			r.a.throttle(ctx, r.log, r.in.CampaignID, r.in.ServerID, rc.SubscriberID, v)
+			if throttles <= maxThrottleRetries {
+				sleep(ctx, throttleBackoff(throttles))
+				continue
+			}
+			// Left queued without an attempt charged; the batch runs again.
+			return conn, buf
+		case actQuota:
+			reason := quotaReason(r.srv.srv.Name, v)
+			r.stop(store.StatusPaused, reason)
+			r.a.pauseCampaign(ctx, r.log, r.in.CampaignID, reason)
+			return conn, buf
+		case actDelivered:
+			r.sent.Add(1)
+		}
+		r.records.Record(outcomeFor(v, rc, r.in.MaxAttempts, time.Now()))
+		return conn, buf
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

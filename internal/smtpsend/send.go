@@ -1,0 +1,98 @@
+package smtpsend
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/pacer-email/pacer/internal/smtpreply"
+)
+
+// ErrNotClaimed is returned when the claim hook refused the message: the
+// connection is dropped before the final dot, so nothing is delivered.
+var ErrNotClaimed = errors.New("smtpsend: message not claimed, dropped before the final dot")
+
+// Result is the outcome of one message.
+type Result struct {
+	Stage smtpreply.Stage
+	// Reply is the server's final reply text ("250 2.0.0 Ok: queued as X").
+	Reply string
+	// Err is nil when the server accepted the message.
+	Err error
+	// AfterDot is true when the connection failed after the final dot was
+	// written: the server may have accepted the message (RFC 1047).
+	AfterDot bool
+}
+
+// Conn is one SMTP session. It is not safe for concurrent use.
+type Conn struct {
+	client  *smtp.Client
+	tracked *trackedConn
+	sent    int
+	broken  bool
+	dirty   bool
+}
+
+// Send runs one transaction: MAIL FROM, RCPT TO, DATA with msg. beforeDot
+// runs after the body is written and before the final dot; if it returns an
+// error the connection is dropped so the message is never completed.
+func (c *Conn) Send(from, to string, msg []byte, beforeDot func() error) Result {
+	if c.dirty {
+		if err := c.client.Reset(); err != nil {
+			return c.fail(smtpreply.Mail, err, false)
+		}
+		c.dirty = false
+	}
+	if err := c.client.Mail(from, nil); err != nil {
+		return c.fail(smtpreply.Mail, err, false)
+	}
+	if err := c.client.Rcpt(to, nil); err != nil {
+		return c.fail(smtpreply.Rcpt, err, false)
+	}
+	w, err := c.client.Data()
+	if err != nil {
+		return c.fail(smtpreply.Data, err, false)
+	}
+	if _, err := w.Write(msg); err != nil {
+		return c.fail(smtpreply.Data, err, false)
+	}
+	if err := beforeDot(); err != nil {
+		c.broken = true
+		return Result{Stage: smtpreply.Data, Err: fmt.Errorf("%w: %w", ErrNotClaimed, err)}
+	}
+	c.tracked.writeFailed = false
+	resp, err := w.CloseWithResponse()
+	if err != nil {
+		var smtpErr *smtp.SMTPError
+		if errors.As(err, &smtpErr) {
+			return c.fail(smtpreply.EndOfData, err, false)
+		}
+		// A failed write means the final dot never left; a failed read
+		// means it did and the reply was lost.
+		return c.fail(smtpreply.EndOfData, err, !c.tracked.writeFailed)
+	}
+	c.sent++
+	return Result{Stage: smtpreply.EndOfData, Reply: "250 " + resp.StatusText}
+}
+
+func (c *Conn) fail(stage smtpreply.Stage, err error, afterDot bool) Result {
+	var smtpErr *smtp.SMTPError
+	if errors.As(err, &smtpErr) {
+		// The session is still usable after a reply; reset it before reuse.
+		c.dirty = true
+		if smtpErr.Code == 421 {
+			c.broken = true
+		}
+	} else {
+		c.broken = true
+	}
+	return Result{Stage: stage, Err: err, AfterDot: afterDot}
+}
+
+func (c *Conn) close() {
+	if !c.broken {
+		_ = c.client.Quit()
+	}
+	_ = c.client.Close()
+}

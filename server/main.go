@@ -1,0 +1,121 @@
+// Command server runs pacer's HTTP API (Gin) and starts, steers and reads
+// campaign workflows on Temporal.
+//
+//	server                       serve the API
+//	server token create NAME     create an API bearer token and print it
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/spf13/pflag"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+
+	"github.com/pacer-email/pacer/internal/config"
+	"github.com/pacer-email/pacer/internal/logging"
+	"github.com/pacer-email/pacer/internal/mailid"
+	"github.com/pacer-email/pacer/internal/store"
+	"github.com/pacer-email/pacer/internal/temporalconn"
+	"github.com/pacer-email/pacer/server/api"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := pflag.NewFlagSet("server", pflag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(os.Stderr, "server runs pacer's HTTP API.\n\nUsage:\n  server [flags]\n  server token create NAME [flags]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	config.Flags(fs)
+	listen := fs.String("listen", "127.0.0.1:8080", "address the HTTP API listens on")
+	logFormat := fs.String("log-format", "json", "log format: json or console")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cfg, err := config.Load(fs)
+	if err != nil {
+		return err
+	}
+	log, err := logging.New(*logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	db, err := store.Open(ctx, cfg.DatabaseURL, 16)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if applied, err := db.Migrate(ctx); err != nil {
+		return err
+	} else if len(applied) > 0 {
+		log.Info("schema migrated", zap.Strings("versions", applied))
+	}
+
+	if rest := fs.Args(); len(rest) > 0 {
+		return runCommand(ctx, db, rest)
+	}
+
+	signer, err := mailid.NewSigner([]byte(cfg.Secret))
+	if err != nil {
+		return err
+	}
+	tc, err := temporalconn.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, log, client.Options{})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	gin.SetMode(gin.ReleaseMode)
+	srv := &api.Server{DB: db, Temporal: tc, Log: log, Signer: signer, Options: cfg.WorkflowOptions()}
+	httpSrv := &http.Server{Addr: *listen, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.ListenAndServe() }()
+	log.Info("server started", zap.String("listen", *listen), zap.String("temporal", cfg.Temporal.Address))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("listen on %s: %w", *listen, err)
+	case <-ctx.Done():
+	}
+	log.Info("server stopping")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = httpSrv.Shutdown(shutdown)
+	log.Info("server stopped")
+	return err
+}
+
+// runCommand runs an administrative subcommand.
+func runCommand(ctx context.Context, db *store.DB, args []string) error {
+	if len(args) == 3 && args[0] == "token" && args[1] == "create" {
+		token, err := db.CreateAPIToken(ctx, args[2])
+		if err != nil {
+			return err
+		}
+		fmt.Println(token)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q: use `server token create NAME`", args)
+}

@@ -1,0 +1,183 @@
+// Command worker runs pacer's Temporal workers: campaign and batch
+// workflows, the send activities of the sending servers' task queues, bounce
+// processing and webhook delivery. Run several copies on the same queues to
+// drain faster; stopping one loses nothing.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.uber.org/zap"
+
+	"github.com/pacer-email/pacer/activities"
+	"github.com/pacer-email/pacer/internal/config"
+	"github.com/pacer-email/pacer/internal/logging"
+	"github.com/pacer-email/pacer/internal/mailid"
+	"github.com/pacer-email/pacer/internal/store"
+	"github.com/pacer-email/pacer/internal/temporalconn"
+	"github.com/pacer-email/pacer/workflows"
+)
+
+const usage = `worker runs pacer's Temporal workers.
+
+Task queues and sending servers:
+  Each sending server (POST /api/servers) names the activity task queue its
+  batches are sent from (field task_queue, default "pacer-send"). A worker
+  polls the send queues listed in temporal.yaml (temporal.task_queues.send),
+  PACER_SEND_QUEUES or --send-queues, and sends through any server whose
+  batches arrive there. To give a provider its own fleet, set its server's
+  task_queue to, say, "pacer-send-ses" and start workers with
+  --send-queues pacer-send-ses. Every worker on a queue shares the server's
+  rate through PostgreSQL, so the rate holds at any worker count.
+
+  Workflows and bookkeeping run on temporal.task_queues.campaigns, bounces and
+  webhooks on their own queues, so a backlog in one never slows another.
+
+Usage:
+  worker [flags]
+
+Flags:
+`
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(os.Stderr, usage)
+		fs.PrintDefaults()
+	}
+	config.Flags(fs)
+	roles := fs.StringSlice("roles", []string{"campaigns", "send", "bounces", "webhooks"}, "which workers to run: campaigns, send, bounces, webhooks")
+	sendQueues := fs.StringSlice("send-queues", nil, "send task queues to poll (env PACER_SEND_QUEUES; default from temporal.yaml)")
+	sendSlots := fs.Int("send-concurrency", 16, "send activities (batches or single retries) this worker runs at once")
+	listen := fs.String("listen", "127.0.0.1:9091", "address of the health, readiness and /metrics endpoints; empty disables them")
+	logFormat := fs.String("log-format", "json", "log format: json or console")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cfg, err := config.Load(fs)
+	if err != nil {
+		return err
+	}
+	if len(*sendQueues) > 0 {
+		cfg.Temporal.TaskQueues.Send = *sendQueues
+	}
+	log, err := logging.New(*logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	db, err := store.Open(ctx, cfg.DatabaseURL, 32)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if applied, err := db.Migrate(ctx); err != nil {
+		return err
+	} else if len(applied) > 0 {
+		log.Info("schema migrated", zap.Strings("versions", applied))
+	}
+	signer, err := mailid.NewSigner([]byte(cfg.Secret))
+	if err != nil {
+		return err
+	}
+	tc, err := temporalconn.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, log, client.Options{})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	acts := &activities.Activities{DB: db, Log: log, Signer: signer, Config: activities.Config{
+		PublicURL: cfg.PublicURL, BounceDomain: cfg.BounceDomain,
+		CommandTimeout: 30 * time.Second, SubmissionTimeout: 30 * time.Second,
+	}}
+	defer acts.Close()
+
+	var workers []worker.Worker
+	for _, role := range *roles {
+		switch strings.TrimSpace(role) {
+		case "campaigns":
+			w := worker.New(tc, cfg.Temporal.TaskQueues.Campaigns, worker.Options{})
+			w.RegisterWorkflowWithOptions(workflows.CampaignWorkflow, wfName(workflows.CampaignWorkflowName))
+			w.RegisterWorkflowWithOptions(workflows.SendBatchWorkflow, wfName(workflows.BatchWorkflowName))
+			acts.RegisterCampaign(w)
+			workers = append(workers, w)
+		case "send":
+			for _, q := range cfg.Temporal.TaskQueues.Send {
+				w := worker.New(tc, q, worker.Options{MaxConcurrentActivityExecutionSize: *sendSlots})
+				acts.RegisterSend(w)
+				workers = append(workers, w)
+			}
+		case "bounces", "webhooks":
+			// Registered by their packages once they exist.
+		default:
+			return fmt.Errorf("unknown role %q: use campaigns, send, bounces or webhooks", role)
+		}
+	}
+	for _, w := range workers {
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+	}
+	log.Info("worker started", zap.Strings("roles", *roles), zap.Strings("send_queues", cfg.Temporal.TaskQueues.Send),
+		zap.String("temporal", cfg.Temporal.Address), zap.String("namespace", cfg.Temporal.Namespace))
+
+	if *listen != "" {
+		go serveHealth(ctx, log, *listen, db)
+	}
+	<-ctx.Done()
+	log.Info("worker stopping: finishing running activities")
+	for _, w := range workers {
+		w.Stop()
+	}
+	log.Info("worker stopped")
+	return nil
+}
+
+func wfName(name string) workflow.RegisterOptions { return workflow.RegisterOptions{Name: name} }
+
+func serveHealth(ctx context.Context, log *zap.Logger, addr string, db *store.DB) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := db.Pool().Ping(r.Context()); err != nil {
+			http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("health endpoint stopped", zap.String("listen", addr), zap.Error(err))
+	}
+}
