@@ -100,7 +100,7 @@ func (c *composer) Compose(rc store.Recipient, buf []byte) (composed, error) {
 		ToName: rc.Name, ToEmail: rc.Email, Subject: bufs.Subject.String(), HTML: html, Text: text,
 		MessageID:          c.signer.MessageID(id, c.domain),
 		ListUnsubscribeURL: unsubscribe, ListUnsubscribeMailto: c.signer.UnsubscribeAddress(id, c.domain),
-		PacerID:            c.signer.Token(id),
+		PacerID: c.signer.Token(id),
 	}
 	body, err := m.appendTo(buf)
 	if err != nil {

@@ -9,13 +9,13 @@ import (
 
 // outgoing is the header and body data of one message.
 type outgoing struct {
-	FromName, FromEmail, ReplyTo  string
-	ToName, ToEmail               string
-	Subject, HTML, Text           string
-	MessageID                     string
-	ListUnsubscribeURL            string
-	ListUnsubscribeMailto         string
-	PacerID                       string
+	FromName, FromEmail, ReplyTo string
+	ToName, ToEmail              string
+	Subject, HTML, Text          string
+	MessageID                    string
+	ListUnsubscribeURL           string
+	ListUnsubscribeMailto        string
+	PacerID                      string
 }
 
 // appendTo builds the MIME message with go-message and appends it to dst.

@@ -140,9 +140,9 @@ func (s *stack) createCampaign(listID int64, serverIDs []int64, batchSize int) i
 	}
 	s.do("POST", "/api/campaigns", map[string]any{
 		"name": "test", "subject": "Hello {{ .Subscriber.Name }}", "from_email": "news@example.org",
-		"html_body":  "<p>Hi {{ .Subscriber.Name }} from {{ .Subscriber.Attribs.city }}</p><a href=\"https://example.com/a?b=1\">link</a>",
-		"text_body":  "Hi {{ .Subscriber.Name }} from {{ .Subscriber.Attribs.city }}",
-		"list_ids":   []int64{listID}, "server_ids": serverIDs, "batch_size": batchSize,
+		"html_body": "<p>Hi {{ .Subscriber.Name }} from {{ .Subscriber.Attribs.city }}</p><a href=\"https://example.com/a?b=1\">link</a>",
+		"text_body": "Hi {{ .Subscriber.Name }} from {{ .Subscriber.Attribs.city }}",
+		"list_ids":  []int64{listID}, "server_ids": serverIDs, "batch_size": batchSize,
 	}, &c)
 	return c.ID
 }
