@@ -150,4 +150,5 @@ func (a *Activities) RegisterCampaign(r Registry) {
 func (a *Activities) RegisterSend(r Registry) {
 	r.RegisterActivity(a.SendEmails)
 	r.RegisterActivity(a.SendEmail)
+	r.RegisterActivity(a.SendTestMessages)
 }

@@ -28,7 +28,7 @@ type composer struct {
 	tracker *tracking.Tracker
 	signer  *mailid.Signer
 	domain  string
-	bufs    sync.Pool
+	bufs    *sync.Pool
 	loaded  time.Time
 }
 
@@ -65,7 +65,7 @@ func (a *Activities) composer(ctx context.Context, campaignID int64) (*composer,
 	}
 	c := &composer{camp: camp, tmpl: tmpl, tracker: tracker, signer: a.Signer,
 		domain: a.Config.BounceDomain, loaded: time.Now()}
-	c.bufs.New = func() any { return new(render.Buffers) }
+	c.bufs = &sync.Pool{New: func() any { return new(render.Buffers) }}
 	a.mu.Lock()
 	a.campaigns[campaignID] = &campaignState{comp: c}
 	a.mu.Unlock()
@@ -75,6 +75,10 @@ func (a *Activities) composer(ctx context.Context, campaignID int64) (*composer,
 // Compose renders and builds the message for one recipient, appending the
 // message bytes to buf.
 func (c *composer) Compose(rc store.Recipient, buf []byte) (composed, error) {
+	return c.compose(rc, buf, "")
+}
+
+func (c *composer) compose(rc store.Recipient, buf []byte, subjectPrefix string) (composed, error) {
 	id := mailid.ID{CampaignID: c.camp.ID, SubscriberID: rc.SubscriberID}
 	unsubscribe := c.tracker.UnsubscribeURL(id)
 	bufs := c.bufs.Get().(*render.Buffers)
@@ -97,7 +101,7 @@ func (c *composer) Compose(rc store.Recipient, buf []byte) (composed, error) {
 	}
 	m := outgoing{
 		FromName: c.camp.FromName, FromEmail: c.camp.FromEmail, ReplyTo: c.camp.ReplyTo,
-		ToName: rc.Name, ToEmail: rc.Email, Subject: bufs.Subject.String(), HTML: html, Text: text,
+		ToName: rc.Name, ToEmail: rc.Email, Subject: subjectPrefix + bufs.Subject.String(), HTML: html, Text: text,
 		MessageID:          c.signer.MessageID(id, c.domain),
 		ListUnsubscribeURL: unsubscribe, ListUnsubscribeMailto: c.signer.UnsubscribeAddress(id, c.domain),
 		PacerID: c.signer.Token(id),

@@ -120,19 +120,23 @@ func run() error {
 	defer acts.Close()
 
 	var workers []worker.Worker
+	var queues []string
 	for _, role := range *roles {
 		switch strings.TrimSpace(role) {
 		case "campaigns":
 			w := worker.New(tc, cfg.Temporal.TaskQueues.Campaigns, worker.Options{})
 			w.RegisterWorkflowWithOptions(workflows.CampaignWorkflow, wfName(workflows.CampaignWorkflowName))
 			w.RegisterWorkflowWithOptions(workflows.SendBatchWorkflow, wfName(workflows.BatchWorkflowName))
+			w.RegisterWorkflowWithOptions(workflows.TestMessageWorkflow, wfName(workflows.TestMessageWorkflowName))
 			acts.RegisterCampaign(w)
 			workers = append(workers, w)
+			queues = append(queues, cfg.Temporal.TaskQueues.Campaigns)
 		case "send":
 			for _, q := range cfg.Temporal.TaskQueues.Send {
 				w := worker.New(tc, q, worker.Options{MaxConcurrentActivityExecutionSize: *sendSlots})
 				acts.RegisterSend(w)
 				workers = append(workers, w)
+				queues = append(queues, q)
 			}
 		case "bounces", "webhooks":
 			// Registered by their packages once they exist.
@@ -151,10 +155,17 @@ func run() error {
 	if *listen != "" {
 		go serveHealth(ctx, log, *listen, db)
 	}
+	instance := fmt.Sprintf("%s-%d-%d", hostname(), os.Getpid(), time.Now().UnixNano()%1e6)
+	go heartbeat(ctx, log, db, instance, queues)
 	<-ctx.Done()
 	log.Info("worker stopping: finishing running activities")
 	for _, w := range workers {
 		w.Stop()
+	}
+	gone, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := db.WorkerGone(gone, instance); err != nil {
+		log.Warn("removing the worker's heartbeat failed", zap.Error(err))
 	}
 	log.Info("worker stopped")
 	return nil
@@ -180,4 +191,33 @@ func serveHealth(ctx context.Context, log *zap.Logger, addr string, db *store.DB
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("health endpoint stopped", zap.String("listen", addr), zap.Error(err))
 	}
+}
+
+// heartbeat records every 5 seconds that this worker is alive, so the API
+// can say within seconds that a task queue has no worker.
+func heartbeat(ctx context.Context, log *zap.Logger, db *store.DB, instance string, queues []string) {
+	failures := 0
+	for {
+		if err := db.WorkerSeen(ctx, instance, hostname(), os.Getpid(), queues); err != nil && ctx.Err() == nil {
+			failures++
+			if failures == 1 || failures%60 == 0 {
+				log.Warn("worker heartbeat failed", zap.Int("failures", failures), zap.Error(err))
+			}
+		} else {
+			failures = 0
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return h
 }

@@ -9,16 +9,17 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/pacer-email/pacer/internal/stacktest"
 	"github.com/pacer-email/pacer/internal/testenv"
 )
 
 func TestSendWholePath(t *testing.T) {
-	s := newStack(t)
+	s := stacktest.New(t)
 	sink := testenv.NewSMTPServer(t, nil)
-	csv := subscribersCSV(2500, "example.com") +
+	csv := stacktest.SubscribersCSV(2500, "example.com") +
 		"USER7@Example.com ,User Seven Again,City0\n" + // a case variant of line 9
 		"not-an-address,Broken,Nowhere\n"
-	listID, rep := s.importList(csv)
+	listID, rep := s.ImportList(csv)
 	if rep.Created != 2500 {
 		t.Errorf("created = %d, want 2500", rep.Created)
 	}
@@ -28,15 +29,15 @@ func TestSendWholePath(t *testing.T) {
 	if rep.Invalid != 1 || len(rep.RowErrors) != 1 || rep.RowErrors[0].Line != 2503 {
 		t.Errorf("invalid rows = %d %+v, want one on line 2503", rep.Invalid, rep.RowErrors)
 	}
-	server := s.addServer(sink.Port, 0, 8)
-	id := s.createCampaign(listID, []int64{server}, 500)
-	s.send(id)
-	c := s.waitStatus(id, "Done", 2*time.Minute)
+	server := s.AddServer(sink.Port, 0, 8)
+	id := s.CreateCampaign(listID, []int64{server}, 500)
+	s.Send(id)
+	c := s.WaitStatus(id, "Done", 2*time.Minute)
 
 	if c.Counts.Total != 2500 || c.Counts.Delivered != 2500 {
 		t.Errorf("counts = %+v, want 2500 delivered of 2500", c.Counts)
 	}
-	if got := sumCounts(c.Counts); got != c.Counts.Total {
+	if got := stacktest.SumCounts(c.Counts); got != c.Counts.Total {
 		t.Errorf("terminal counts add up to %d, total is %d", got, c.Counts.Total)
 	}
 	perRcpt := sink.CountByRecipient()
@@ -89,7 +90,7 @@ func replyScript(step, rcpt string, n int) error {
 }
 
 func TestSendReplyClasses(t *testing.T) {
-	s := newStack(t)
+	s := stacktest.New(t)
 	sink := testenv.NewSMTPServer(t, replyScript)
 	var csv strings.Builder
 	csv.WriteString("email,name\n")
@@ -99,11 +100,11 @@ func TestSendReplyClasses(t *testing.T) {
 			fmt.Fprintf(&csv, "%s-%d@example.net,%s %d\n", k, i, k, i)
 		}
 	}
-	listID, _ := s.importList(csv.String())
-	server := s.addServer(sink.Port, 0, 4)
-	id := s.createCampaign(listID, []int64{server}, 100)
-	s.send(id)
-	c := s.waitStatus(id, "Done", 2*time.Minute)
+	listID, _ := s.ImportList(csv.String())
+	server := s.AddServer(sink.Port, 0, 4)
+	id := s.CreateCampaign(listID, []int64{server}, 100)
+	s.Send(id)
+	c := s.WaitStatus(id, "Done", 2*time.Minute)
 
 	n := c.Counts
 	checks := []struct {
@@ -115,7 +116,7 @@ func TestSendReplyClasses(t *testing.T) {
 		{"soft_bounced (mailbox full)", n.SoftBounced, 5},
 		{"failed (blocked, soft retries exhausted)", n.Failed, 10},
 		{"total", n.Total, 35},
-		{"sum of terminal counts", sumCounts(n), 35},
+		{"sum of terminal counts", stacktest.SumCounts(n), 35},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -128,7 +129,7 @@ func TestSendReplyClasses(t *testing.T) {
 		Attempts int    `json:"attempts"`
 		Code     int    `json:"smtp_code"`
 	}
-	s.do("GET", fmt.Sprintf("/api/campaigns/%d/failed", id), nil, &failed)
+	s.Do("GET", fmt.Sprintf("/api/campaigns/%d/failed", id), nil, &failed)
 	reasons := map[string]int{}
 	for _, f := range failed {
 		reasons[f.Reason]++
@@ -147,7 +148,7 @@ func TestSendReplyClasses(t *testing.T) {
 		Status string `json:"status"`
 	}
 	st := map[string]string{}
-	rows, err := s.db.Pool().Query(t.Context(), "SELECT email, status FROM subscribers")
+	rows, err := s.DB.Pool().Query(t.Context(), "SELECT email, status FROM subscribers")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,9 @@ const (
 	EventClick       = "click"
 	EventUnsubscribe = "unsubscribe"
 	EventThrottle    = "throttle"
+	// EventBounceReport marks every report the bounce processor received
+	// for a campaign, whatever its verdict.
+	EventBounceReport = "bounce_report"
 )
 
 // Event is one thing that happened to a campaign or subscriber.

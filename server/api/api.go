@@ -60,6 +60,8 @@ func (s *Server) Handler() *gin.Engine {
 	api.POST("/campaigns/:id/pause", s.handle(s.control(workflows.UpdatePause)))
 	api.POST("/campaigns/:id/resume", s.handle(s.control(workflows.UpdateResume)))
 	api.POST("/campaigns/:id/cancel", s.handle(s.control(workflows.UpdateCancel)))
+	api.GET("/campaigns/:id/report", s.handle(s.getReport))
+	api.POST("/campaigns/:id/test", s.handle(s.sendTest))
 	api.GET("/campaigns/:id/failed", s.handle(s.listFailed))
 	api.POST("/campaigns/:id/failed/redispatch", s.handle(s.redispatch))
 	return r

@@ -109,6 +109,8 @@ type CampaignView struct {
 	store.Campaign
 	Counts   store.Counts `json:"counts"`
 	Progress Progress     `json:"progress"`
+	// Diagnosis explains in plain sentences why the campaign is not moving.
+	Diagnosis []string `json:"diagnosis"`
 }
 
 func (s *Server) getCampaign(c *gin.Context) (any, error) {
@@ -128,7 +130,12 @@ func (s *Server) campaignView(ctx context.Context, id int64) (CampaignView, erro
 	if err != nil {
 		return CampaignView{}, err
 	}
-	return CampaignView{Campaign: camp, Counts: counts, Progress: s.progress.observe(camp, counts, time.Now())}, nil
+	v := CampaignView{Campaign: camp, Counts: counts, Progress: s.progress.observe(camp, counts, time.Now())}
+	v.Diagnosis = s.diagnose(ctx, v)
+	if v.Diagnosis == nil {
+		v.Diagnosis = []string{}
+	}
+	return v, nil
 }
 
 // sendCampaign starts the campaign workflow. A campaign is sent once; a
