@@ -93,17 +93,29 @@ type recorder struct {
 	campaignID int64
 	claim      string
 	serverID   int64
-	reqs       chan store.Outcome
+	reqs       chan recordRequest
 	done       chan struct{}
+}
+
+type recordRequest struct {
+	outcome store.Outcome
+	stored  chan struct{}
 }
 
 func newRecorder(db *store.DB, campaignID int64, claim string, serverID int64) *recorder {
 	return &recorder{db: db, campaignID: campaignID, claim: claim, serverID: serverID,
-		reqs: make(chan store.Outcome, 4*maxGroup), done: make(chan struct{})}
+		reqs: make(chan recordRequest, maxGroup), done: make(chan struct{})}
 }
 
-// Record queues an outcome for writing.
-func (r *recorder) Record(o store.Outcome) { r.reqs <- o }
+// Record stores an outcome with others that arrive meanwhile, and returns
+// once it is stored (or given up). A sending connection waits for it
+// before its next message, so a killed worker leaves at most one send per
+// connection between the final dot and its recorded outcome.
+func (r *recorder) Record(o store.Outcome) {
+	stored := make(chan struct{})
+	r.reqs <- recordRequest{outcome: o, stored: stored}
+	<-stored
+}
 
 // Close writes every queued outcome and returns when they are stored.
 func (r *recorder) Close() {
@@ -117,18 +129,22 @@ func (r *recorder) Close() {
 func (r *recorder) run(log *zap.Logger) {
 	defer close(r.done)
 	for first := range r.reqs {
-		group := []store.Outcome{first}
+		reqs := []recordRequest{first}
 	drain:
-		for len(group) < maxGroup {
+		for len(reqs) < maxGroup {
 			select {
 			case o, ok := <-r.reqs:
 				if !ok {
 					break drain
 				}
-				group = append(group, o)
+				reqs = append(reqs, o)
 			default:
 				break drain
 			}
+		}
+		group := make([]store.Outcome, len(reqs))
+		for i, req := range reqs {
+			group[i] = req.outcome
 		}
 		delay := 100 * time.Millisecond
 		for attempt := 1; ; attempt++ {
@@ -145,6 +161,9 @@ func (r *recorder) run(log *zap.Logger) {
 			}
 			time.Sleep(delay)
 			delay = min(2*delay, 10*time.Second)
+		}
+		for _, req := range reqs {
+			close(req.stored)
 		}
 	}
 }

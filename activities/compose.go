@@ -6,7 +6,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-message/mail"
+
 	"github.com/pacer-email/pacer/internal/mailid"
+	"github.com/pacer-email/pacer/internal/message"
 	"github.com/pacer-email/pacer/internal/render"
 	"github.com/pacer-email/pacer/internal/store"
 	"github.com/pacer-email/pacer/internal/tracking"
@@ -23,13 +26,16 @@ type composed struct {
 // composer renders one campaign's messages. It is built once per campaign
 // and worker and is safe for concurrent use.
 type composer struct {
-	camp    store.Campaign
-	tmpl    *render.Template
-	tracker *tracking.Tracker
-	signer  *mailid.Signer
-	domain  string
-	bufs    *sync.Pool
-	loaded  time.Time
+	camp     store.Campaign
+	tmpl     *render.Template
+	tracker  *tracking.Tracker
+	signer   *mailid.Signer
+	domain   string
+	bufs     *sync.Pool
+	builders *sync.Pool
+	// dkim signs every message; nil when the sending domain has no key.
+	dkim   *message.DKIMKey
+	loaded time.Time
 }
 
 // campaignState caches a campaign's composer.
@@ -66,6 +72,7 @@ func (a *Activities) composer(ctx context.Context, campaignID int64) (*composer,
 	c := &composer{camp: camp, tmpl: tmpl, tracker: tracker, signer: a.Signer,
 		domain: a.Config.BounceDomain, loaded: time.Now()}
 	c.bufs = &sync.Pool{New: func() any { return new(render.Buffers) }}
+	c.builders = &sync.Pool{New: func() any { return new(message.Builder) }}
 	a.mu.Lock()
 	a.campaigns[campaignID] = &campaignState{comp: c}
 	a.mu.Unlock()
@@ -99,16 +106,22 @@ func (c *composer) compose(rc store.Recipient, buf []byte, subjectPrefix string)
 		}
 		text = c.tracker.RewriteText(text, tm)
 	}
-	m := outgoing{
-		FromName: c.camp.FromName, FromEmail: c.camp.FromEmail, ReplyTo: c.camp.ReplyTo,
-		ToName: rc.Name, ToEmail: rc.Email, Subject: subjectPrefix + bufs.Subject.String(), HTML: html, Text: text,
+	m := message.Message{
+		From:               mail.Address{Name: c.camp.FromName, Address: c.camp.FromEmail},
+		To:                 mail.Address{Name: rc.Name, Address: rc.Email},
+		ReplyTo:            mail.Address{Address: c.camp.ReplyTo},
+		Subject:            subjectPrefix + bufs.Subject.String(),
+		HTML:               html,
+		Text:               text,
 		MessageID:          c.signer.MessageID(id, c.domain),
 		ListUnsubscribeURL: unsubscribe, ListUnsubscribeMailto: c.signer.UnsubscribeAddress(id, c.domain),
-		PacerID: c.signer.Token(id),
+		Headers: []message.Field{{Key: mailid.HeaderName, Value: c.signer.Token(id)}},
 	}
-	body, err := m.appendTo(buf)
+	b := c.builders.Get().(*message.Builder)
+	defer c.builders.Put(b)
+	body, err := b.Build(&m, c.dkim)
 	if err != nil {
 		return composed{}, fmt.Errorf("build message of campaign %d for subscriber %d: %w", c.camp.ID, rc.SubscriberID, err)
 	}
-	return composed{From: c.signer.ReturnPath(id, c.domain), To: rc.Email, Body: body}, nil
+	return composed{From: c.signer.ReturnPath(id, c.domain), To: rc.Email, Body: append(buf, body...)}, nil
 }
