@@ -64,6 +64,10 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# STARTED lists the services this shell started, so a script can stop only
+# those and leave running ones it found alone.
+STARTED=()
+
 # start_bg NAME COMMAND... runs COMMAND in the background with its log and pid
 # file under $STACK_DIR, unless it already runs.
 start_bg() {
@@ -120,6 +124,7 @@ CONF
 	if ! pg_run pg_ctl -D "$data" status >/dev/null 2>&1; then
 		log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
 		pg_run pg_ctl -D "$data" -l "$data/server.log" -w start >/dev/null
+		STARTED+=(pg)
 	fi
 	psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qtAc "SELECT 1 FROM pg_roles WHERE rolname='pacer'" | grep -q 1 ||
 		psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE ROLE pacer LOGIN SUPERUSER"
@@ -144,6 +149,7 @@ temporal_up() {
 			--sqlite-pragma journal_mode=WAL --sqlite-pragma synchronous=NORMAL \
 			--search-attribute CampaignStatus=Keyword --search-attribute CampaignID=Keyword \
 			--log-level warn
+		STARTED+=(temporal)
 	fi
 	wait_for "Temporal" 90 temporal operator cluster health --address "127.0.0.1:$TEMPORAL_PORT"
 	# A database file created by an older setup may lack the attributes.
@@ -160,6 +166,7 @@ mailpit_up() {
 		log "starting mailpit: SMTP 127.0.0.1:$MAILPIT_SMTP_PORT, web 127.0.0.1:$MAILPIT_HTTP_PORT"
 		start_bg mailpit mailpit --smtp "127.0.0.1:$MAILPIT_SMTP_PORT" --listen "127.0.0.1:$MAILPIT_HTTP_PORT" \
 			--max 0 --database "$STACK_DIR/mailpit.db" --smtp-disable-rdns --disable-version-check
+		STARTED+=(mailpit)
 	fi
 	wait_for "mailpit" 30 port_open "$MAILPIT_HTTP_PORT"
 }
@@ -194,6 +201,17 @@ pacer_up() {
 pacer_down() {
 	stop_bg server
 	stop_bg worker
+}
+
+# stop_started stops the services this shell started.
+stop_started() {
+	for svc in "${STARTED[@]}"; do
+		case "$svc" in
+		pg) pg_down ;;
+		temporal) temporal_down ;;
+		mailpit) mailpit_down ;;
+		esac
+	done
 }
 
 stack_down() {

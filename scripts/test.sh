@@ -2,7 +2,7 @@
 # Runs every test: unit tests, and integration tests on a stack of their own
 # (a private PostgreSQL cluster, a Temporal dev server, mailpit and Postfix's
 # smtp-sink) under .pacer-test/, on ports apart from the demo's. Installs what
-# is missing. Extra arguments go to `go test`, e.g. scripts/test.sh -run E2E.
+# is missing; services already running are used and left running. Extra arguments go to `go test`, e.g. scripts/test.sh -run E2E.
 export STACK_DIR="${STACK_DIR:-$(cd "$(dirname "$0")/.." && pwd)/.pacer-test}"
 export PG_PORT="${TEST_PG_PORT:-5434}"
 export TEMPORAL_PORT="${TEST_TEMPORAL_PORT:-7234}"
@@ -17,7 +17,7 @@ apt_install postfix swaks
 pg_up
 temporal_up
 mailpit_up
-trap 'stack_down' EXIT
+trap 'stop_started' EXIT
 
 export PACER_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
 export PACER_TEST_TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
