@@ -92,8 +92,10 @@ func (s *Server) slowSending(ctx context.Context, v CampaignView) []string {
 	switch {
 	case setRate > 0 && rate >= 0.8*setRate:
 		out = append(out, fmt.Sprintf("the rate limit (%g/s) sets the pace: raise rate_per_second of the server to send faster", setRate))
-	case setRate > 0 && rate < 0.5*setRate || setRate == 0 && rate > 0 && rate < 50:
-		out = append(out, fmt.Sprintf("sending at %.0f/s, below the set rate: the workers are saturated; start more workers on the send queue or raise max_connections", rate))
+	case setRate > 0 && rate < 0.5*setRate:
+		out = append(out, fmt.Sprintf("sending at %.0f/s, below the set rate of %g/s: the workers are saturated; start more workers on the send queue or raise max_connections", rate, setRate))
+	case setRate == 0 && rate > 0 && rate < 50:
+		out = append(out, fmt.Sprintf("sending at only %.0f/s with no rate limit: the workers or the receiving server are saturated; start more workers on the send queue or raise max_connections", rate))
 	}
 	return out
 }

@@ -86,7 +86,7 @@ func run() error {
 	var list struct {
 		ID int64 `json:"id"`
 	}
-	if err := c.Do(ctx, "POST", "/api/lists", map[string]any{"name": "Demo subscribers"}, &list); err != nil {
+	if err := c.Do(ctx, "POST", "/api/lists", map[string]any{"name": fmt.Sprintf("Demo subscribers (%d)", s.recipients)}, &list); err != nil {
 		return err
 	}
 	if err := importCSV(ctx, c, list.ID, csvPath); err != nil {
