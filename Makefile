@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export GOFLAGS := -buildvcs=false
 
-.PHONY: demo down test unit bench build vet lint
+.PHONY: demo down test unit bench bench-tracking build vet lint deliverability
 
 demo: ## set up the embedded stack and send a 50,000-recipient campaign to mailpit
 	@scripts/demo.sh
@@ -19,6 +19,12 @@ unit: ## unit tests only, no services
 
 bench: ## send benchmark against Postfix's smtp-sink; prints one JSON line
 	@scripts/bench.sh
+
+bench-tracking: ## wrk at the open pixel and click redirect, ~1,000 req/s; latency, throughput, events written
+	@scripts/bench-tracking.sh
+
+deliverability: ## on the demo stack: DKIM-signed demo campaign to mailpit, SpamAssassin scores of a sample
+	@scripts/deliverability.sh
 
 build:
 	@go build ./...

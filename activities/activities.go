@@ -15,6 +15,7 @@ import (
 	"github.com/pacer-email/pacer/internal/pacing"
 	"github.com/pacer-email/pacer/internal/smtpsend"
 	"github.com/pacer-email/pacer/internal/store"
+	"github.com/pacer-email/pacer/internal/webhook"
 )
 
 // Application error types. The workflows' retry policies name them.
@@ -37,8 +38,14 @@ type Config struct {
 	// for the reply to the final dot.
 	CommandTimeout    time.Duration
 	SubmissionTimeout time.Duration
+	// Bounces are the thresholds of the bounce processor; zero fields take
+	// the defaults of DefaultBouncePolicy.
+	Bounces BouncePolicy
 	// InsecureSkipVerify disables TLS certificate checks of sending servers.
 	InsecureSkipVerify bool
+	// Reputation says when a sending campaign is paused for its complaint
+	// or hard-bounce rate.
+	Reputation ReputationLimits
 }
 
 // Activities carries the dependencies of every activity.
@@ -49,6 +56,8 @@ type Activities struct {
 	Config Config
 	// Metrics receives send outcomes; nil disables them.
 	Metrics Metrics
+	// Webhooks posts webhook deliveries; only the webhooks role needs it.
+	Webhooks *webhook.Client
 
 	mu        sync.Mutex
 	servers   map[int64]*serverState
@@ -58,6 +67,14 @@ type Activities struct {
 // Metrics is the part of the metrics registry activities report to.
 type Metrics interface {
 	ObserveSend(server, outcome string)
+	ObserveActivity(name string)
+}
+
+// observeActivity counts one execution of the named activity.
+func (a *Activities) observeActivity(name string) {
+	if a.Metrics != nil {
+		a.Metrics.ObserveActivity(name)
+	}
 }
 
 // serverState is a worker's connection pool and limiter of one server.
@@ -151,4 +168,15 @@ func (a *Activities) RegisterSend(r Registry) {
 	r.RegisterActivity(a.SendEmails)
 	r.RegisterActivity(a.SendEmail)
 	r.RegisterActivity(a.SendTestMessages)
+}
+
+// RegisterWebhooks registers the activities of the webhook task queue.
+func (a *Activities) RegisterWebhooks(r Registry) {
+	r.RegisterActivity(a.DeliverWebhook)
+	r.RegisterActivity(a.FailWebhook)
+}
+
+// RegisterBounces registers the activities of the bounce task queue.
+func (a *Activities) RegisterBounces(r Registry) {
+	r.RegisterActivity(a.ProcessInbound)
 }

@@ -12,70 +12,81 @@ import (
 // maxGroup bounds how many claims or outcomes one statement carries.
 const maxGroup = 512
 
-// claimer claims sends in PostgreSQL for every connection of a batch run.
-// Requests that arrive while a claim statement runs are sent together in the
-// next one, so the round trips grow with the load, not with the message
-// count (group commit).
+// claimer claims sends in PostgreSQL for every connection of a batch run,
+// and stores with each claim the outcomes the connection collected since
+// its last one. Requests that arrive while a transaction runs go together
+// into the next one, so commits grow with the load, not with the message
+// count (group commit), and one commit serves a message's outcome and the
+// next message's claim.
 type claimer struct {
 	db         *store.DB
 	campaignID int64
 	claim      string
+	serverID   int64
+	records    *recorder
 	reqs       chan claimRequest
 }
 
 type claimRequest struct {
-	id   int64
-	resp chan bool
+	id       int64
+	outcomes []store.Outcome
+	resp     chan bool
 }
 
-func newClaimer(db *store.DB, campaignID int64, claim string) *claimer {
-	return &claimer{db: db, campaignID: campaignID, claim: claim, reqs: make(chan claimRequest, maxGroup)}
+func newClaimer(db *store.DB, campaignID int64, claim string, serverID int64, records *recorder) *claimer {
+	return &claimer{db: db, campaignID: campaignID, claim: claim, serverID: serverID, records: records,
+		reqs: make(chan claimRequest, maxGroup)}
 }
 
-// Claim blocks until the send of id is claimed, and reports whether this run
-// owns it now.
-func (c *claimer) Claim(ctx context.Context, id int64) bool {
+// Claim stores outcomes and claims the send of id in one transaction. It
+// blocks until both are committed and reports whether this run owns the
+// send now. The outcomes are stored even when the claim fails.
+func (c *claimer) Claim(ctx context.Context, id int64, outcomes []store.Outcome) bool {
+	if ctx.Err() != nil {
+		c.records.Record(outcomes...)
+		return false
+	}
 	resp := make(chan bool, 1)
-	select {
-	case c.reqs <- claimRequest{id: id, resp: resp}:
-	case <-ctx.Done():
-		return false
-	}
-	select {
-	case ok := <-resp:
-		return ok
-	case <-ctx.Done():
-		return false
-	}
+	c.reqs <- claimRequest{id: id, outcomes: outcomes, resp: resp}
+	return <-resp
 }
 
-func (c *claimer) run(ctx context.Context, log *zap.Logger) {
-	for {
-		var first claimRequest
-		select {
-		case first = <-c.reqs:
-		case <-ctx.Done():
-			return
-		}
+// close ends run once every connection is done.
+func (c *claimer) close() { close(c.reqs) }
+
+// run serves claims until close. It keeps going after the activity is
+// cancelled, so no connection waits forever for its answer.
+func (c *claimer) run(log *zap.Logger) {
+	for first := range c.reqs {
 		group := []claimRequest{first}
 	drain:
 		for len(group) < maxGroup {
 			select {
-			case r := <-c.reqs:
+			case r, ok := <-c.reqs:
+				if !ok {
+					break drain
+				}
 				group = append(group, r)
 			default:
 				break drain
 			}
 		}
 		ids := make([]int64, len(group))
+		var outs []store.Outcome
 		for i, r := range group {
 			ids[i] = r.id
+			outs = append(outs, r.outcomes...)
 		}
-		claimed, err := c.db.Claim(ctx, c.campaignID, c.claim, ids)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		claimed, err := c.db.RecordAndClaim(ctx, c.campaignID, c.claim, c.serverID, outs, ids)
+		cancel()
 		if err != nil {
 			// Unclaimed messages are dropped before the final dot and stay
-			// queued, so a failed claim never sends anything.
+			// queued, so a failed claim never sends anything. The outcomes
+			// are retried on their own.
 			log.Error("claim failed", zap.Int64("campaign_id", c.campaignID), zap.Int("sends", len(ids)), zap.Error(err))
+			claimed = nil
+			c.records.Record(outs...)
 		}
 		owned := make(map[int64]bool, len(claimed))
 		for _, id := range claimed {
@@ -98,8 +109,8 @@ type recorder struct {
 }
 
 type recordRequest struct {
-	outcome store.Outcome
-	stored  chan struct{}
+	outcomes []store.Outcome
+	stored   chan struct{}
 }
 
 func newRecorder(db *store.DB, campaignID int64, claim string, serverID int64) *recorder {
@@ -107,13 +118,14 @@ func newRecorder(db *store.DB, campaignID int64, claim string, serverID int64) *
 		reqs: make(chan recordRequest, maxGroup), done: make(chan struct{})}
 }
 
-// Record stores an outcome with others that arrive meanwhile, and returns
-// once it is stored (or given up). A sending connection waits for it
-// before its next message, so a killed worker leaves at most one send per
-// connection between the final dot and its recorded outcome.
-func (r *recorder) Record(o store.Outcome) {
+// Record stores outcomes together with others that arrive meanwhile, and
+// returns once they are stored (or given up).
+func (r *recorder) Record(outcomes ...store.Outcome) {
+	if len(outcomes) == 0 {
+		return
+	}
 	stored := make(chan struct{})
-	r.reqs <- recordRequest{outcome: o, stored: stored}
+	r.reqs <- recordRequest{outcomes: outcomes, stored: stored}
 	<-stored
 }
 
@@ -142,9 +154,9 @@ func (r *recorder) run(log *zap.Logger) {
 				break drain
 			}
 		}
-		group := make([]store.Outcome, len(reqs))
-		for i, req := range reqs {
-			group[i] = req.outcome
+		var group []store.Outcome
+		for _, req := range reqs {
+			group = append(group, req.outcomes...)
 		}
 		delay := 100 * time.Millisecond
 		for attempt := 1; ; attempt++ {

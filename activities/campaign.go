@@ -30,6 +30,7 @@ type PrepareResult struct {
 // schedule and server pool. Problems a retry cannot fix fail for good with
 // a message that names the fix.
 func (a *Activities) PrepareCampaign(ctx context.Context, campaignID int64) (PrepareResult, error) {
+	a.observeActivity("PrepareCampaign")
 	c, err := a.DB.GetCampaign(ctx, campaignID)
 	if err != nil {
 		return PrepareResult{}, err
@@ -58,6 +59,7 @@ type SetStatusInput struct {
 
 // SetStatus stores a campaign's lifecycle status.
 func (a *Activities) SetStatus(ctx context.Context, in SetStatusInput) error {
+	a.observeActivity("SetStatus")
 	if err := a.DB.SetCampaignStatus(ctx, in.CampaignID, in.Status, in.Reason); err != nil {
 		return err
 	}
@@ -68,6 +70,7 @@ func (a *Activities) SetStatus(ctx context.Context, in SetStatusInput) error {
 
 // QueueRecipients builds the campaign's recipient queue in PostgreSQL.
 func (a *Activities) QueueRecipients(ctx context.Context, campaignID int64) (store.QueueResult, error) {
+	a.observeActivity("QueueRecipients")
 	c, err := a.DB.GetCampaign(ctx, campaignID)
 	if err != nil {
 		return store.QueueResult{}, err
@@ -91,6 +94,7 @@ type FinishInput struct {
 // FinishCampaign marks unsent recipients of a cancelled campaign as
 // cancelled and returns the final counts.
 func (a *Activities) FinishCampaign(ctx context.Context, in FinishInput) (store.Counts, error) {
+	a.observeActivity("FinishCampaign")
 	if in.Cancelled {
 		n, err := a.DB.CancelPending(ctx, in.CampaignID)
 		if err != nil {

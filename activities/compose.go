@@ -71,6 +71,12 @@ func (a *Activities) composer(ctx context.Context, campaignID int64) (*composer,
 	}
 	c := &composer{camp: camp, tmpl: tmpl, tracker: tracker, signer: a.Signer,
 		domain: a.Config.BounceDomain, loaded: time.Now()}
+	if err := a.useSendingDomain(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := a.useSendingDomain(ctx, c); err != nil {
+		return nil, err
+	}
 	c.bufs = &sync.Pool{New: func() any { return new(render.Buffers) }}
 	c.builders = &sync.Pool{New: func() any { return new(message.Builder) }}
 	a.mu.Lock()

@@ -127,6 +127,13 @@ func outcomeFor(v verdict, rc store.Recipient, maxAttempts int, now time.Time) s
 	return o
 }
 
+// releases reports whether a claimed send goes back to the queue after
+// this action, with no outcome recorded: the reply said nothing about the
+// recipient, or the final dot was never written.
+func releases(a action) bool {
+	return a == actThrottled || a == actQuota || a == actConnectionLost
+}
+
 // maxThrottleRetries is how often one recipient waits out a throttle reply
 // inside a run before it is left queued for the next run.
 const maxThrottleRetries = 6

@@ -34,6 +34,7 @@ type SendEmailResult struct {
 // send reaches a final status it records it and fails for good with an
 // SMTPPermanent error. A send already finished elsewhere is left alone.
 func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmailResult, error) {
+	a.observeActivity("SendEmail")
 	log := a.Log.With(zap.Int64("campaign_id", in.CampaignID), zap.Int64("subscriber_id", in.SubscriberID))
 	if status, reason, err := a.DB.CampaignStatus(ctx, in.CampaignID); err != nil {
 		return SendEmailResult{}, err
@@ -73,6 +74,7 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	if err != nil {
 		return SendEmailResult{}, fmt.Errorf("send to %s: %w", rc.Email, err)
 	}
+	claimed := false
 	res := conn.Send(msg.From, msg.To, msg.Body, func() error {
 		ids, err := a.DB.Claim(ctx, in.CampaignID, claim, []int64{rc.SubscriberID})
 		if err != nil {
@@ -81,11 +83,17 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 		if len(ids) == 0 {
 			return fmt.Errorf("send to subscriber %d already claimed", rc.SubscriberID)
 		}
+		claimed = true
 		return nil
 	})
 	srv.pool.Put(conn)
 	v := classify(res)
 	a.observe(srv.srv.Name, v)
+	if claimed && v.action == actThrottled || claimed && v.action == actQuota {
+		if err := a.DB.ReleaseClaim(ctx, in.CampaignID, claim, rc.SubscriberID); err != nil {
+			return SendEmailResult{}, err
+		}
+	}
 
 	switch v.action {
 	case actNotClaimed:

@@ -51,6 +51,7 @@ const statusPoll = 500 * time.Millisecond
 // right before the final dot and its outcome recorded after the reply, so a
 // retry of this activity, a second worker or a reset never sends twice.
 func (a *Activities) SendEmails(ctx context.Context, in SendEmailsInput) (SendEmailsResult, error) {
+	a.observeActivity("SendEmails")
 	log := a.Log.With(zap.Int64("campaign_id", in.CampaignID), zap.Int("batch", in.BatchNo), zap.Int64("server_id", in.ServerID))
 	comp, err := a.composer(ctx, in.CampaignID)
 	if err != nil {
@@ -140,9 +141,9 @@ func (r *batchRun) execute(ctx context.Context, rcpts []store.Recipient) error {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	r.claims = newClaimer(r.a.DB, r.in.CampaignID, r.claimToken)
 	r.records = newRecorder(r.a.DB, r.in.CampaignID, r.claimToken, r.in.ServerID)
-	go r.claims.run(runCtx, r.log)
+	r.claims = newClaimer(r.a.DB, r.in.CampaignID, r.claimToken, r.in.ServerID, r.records)
+	go r.claims.run(r.log)
 	go r.records.run(r.log)
 	go r.watch(runCtx)
 
@@ -169,6 +170,7 @@ feed:
 	}
 	close(work)
 	wg.Wait()
+	r.claims.close()
 	r.records.Close()
 	if errp := r.serverErr.Load(); errp != nil {
 		return temporal.NewNonRetryableApplicationError(
@@ -178,10 +180,12 @@ feed:
 }
 
 // watch polls the campaign status, so pause and cancel stop new sends
-// within statusPoll, and heartbeats progress to Temporal.
+// within statusPoll, runs the reputation guard, and heartbeats progress to
+// Temporal.
 func (r *batchRun) watch(ctx context.Context) {
 	tick := time.NewTicker(statusPoll)
 	defer tick.Stop()
+	guard := r.a.newReputationGuard(r.in.CampaignID)
 	for i := 0; ; i++ {
 		select {
 		case <-ctx.Done():
@@ -191,6 +195,8 @@ func (r *batchRun) watch(ctx context.Context) {
 		status, reason, err := r.a.DB.CampaignStatus(ctx, r.in.CampaignID)
 		if err == nil && stopsSending(status) {
 			r.stop(status, reason)
+		} else if why, paused := guard.check(ctx, r.log); paused {
+			r.stop(store.StatusPaused, why)
 		}
 		if i%4 == 0 {
 			activity.RecordHeartbeat(ctx, r.sent.Load())
@@ -207,29 +213,42 @@ func (r *batchRun) connectionLoop(ctx context.Context, work <-chan store.Recipie
 		}
 	}()
 	var buf []byte
+	var pending []store.Outcome
 	for rc := range work {
 		if r.stopped.Load() != nil || ctx.Err() != nil {
 			continue
 		}
-		conn, buf = r.sendOne(ctx, conn, rc, buf)
+		conn, buf = r.sendOne(ctx, conn, rc, buf, &pending)
+		if len(pending) >= maxPending {
+			r.records.Record(pending...)
+			pending = nil
+		}
 	}
+	r.records.Record(pending...)
 }
+
+// maxPending bounds the outcomes a connection collects before it stores
+// them without waiting for its next claim.
+const maxPending = 16
 
 // maxConnectFailures is how many dials in a row may fail before the batch
 // gives the server up and the workflow fails over.
 const maxConnectFailures = 3
 
 // sendOne sends to one recipient, reconnecting and backing off as the
-// replies require, and returns the connection to use next.
-func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Recipient, buf []byte) (*smtpsend.Conn, []byte) {
+// replies require, and returns the connection to use next. The outcome is
+// appended to pending; the next claim on this connection stores it in the
+// same transaction, so a killed worker leaves at most one send per
+// connection between the final dot and its stored outcome.
+func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Recipient, buf []byte, pending *[]store.Outcome) (*smtpsend.Conn, []byte) {
 	if rc.Status != store.SubscriberActive {
-		r.records.Record(store.Outcome{SubscriberID: rc.SubscriberID, Status: store.SendSkipped,
+		*pending = append(*pending, store.Outcome{SubscriberID: rc.SubscriberID, Status: store.SendSkipped,
 			Attempts: rc.Attempts, Reply: "suppressed: subscriber is " + rc.Status})
 		return conn, buf
 	}
 	msg, err := r.comp.Compose(rc, buf[:0])
 	if err != nil {
-		r.records.Record(store.Outcome{SubscriberID: rc.SubscriberID, Status: store.SendFailed,
+		*pending = append(*pending, store.Outcome{SubscriberID: rc.SubscriberID, Status: store.SendFailed,
 			Attempts: rc.Attempts + 1, Reply: err.Error(), Reason: store.ReasonInvalid})
 		return conn, buf
 	}
@@ -255,13 +274,22 @@ func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Re
 		if err := r.srv.limiter.Wait(ctx); err != nil {
 			return conn, buf
 		}
+		claimed := false
 		res := conn.Send(msg.From, msg.To, msg.Body, func() error {
-			if !r.claims.Claim(ctx, rc.SubscriberID) {
+			ok := r.claims.Claim(ctx, rc.SubscriberID, *pending)
+			*pending = nil
+			if !ok {
 				return errors.New("already claimed or finished elsewhere")
 			}
+			claimed = true
 			return nil
 		})
 		v := classify(res)
+		if claimed && releases(v.action) {
+			if err := r.a.DB.ReleaseClaim(ctx, r.in.CampaignID, r.claimToken, rc.SubscriberID); err != nil {
+				r.log.Error("releasing a claim failed; the send will become uncertain", zap.Int64("subscriber_id", rc.SubscriberID), zap.Error(err))
+			}
+		}
 		r.a.observe(r.srv.srv.Name, v)
 		if v.connectionDone {
 			r.srv.pool.Put(conn)
@@ -292,7 +320,7 @@ func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Re
 		case actDelivered:
 			r.sent.Add(1)
 		}
-		r.records.Record(outcomeFor(v, rc, r.in.MaxAttempts, time.Now()))
+		*pending = append(*pending, outcomeFor(v, rc, r.in.MaxAttempts, time.Now()))
 		return conn, buf
 	}
 }

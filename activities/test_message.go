@@ -30,6 +30,7 @@ type TestResult struct {
 // subscriber otherwise. Test copies are not recorded as sends, not paced
 // and not retried; the subject starts with "[Test]".
 func (a *Activities) SendTestMessages(ctx context.Context, in TestMessageInput) ([]TestResult, error) {
+	a.observeActivity("SendTestMessages")
 	comp, err := a.composer(ctx, in.CampaignID)
 	if err != nil {
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidCampaign, err)

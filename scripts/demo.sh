@@ -11,11 +11,7 @@ temporal_up
 mailpit_up
 build_pacer
 pacer_up
-if [ ! -s "$STACK_DIR/api-token" ]; then
-	"$STACK_DIR/bin/server" --config "$ROOT/temporal.yaml" token create demo >"$STACK_DIR/api-token.tmp"
-	tr -d '\n' <"$STACK_DIR/api-token.tmp" >"$STACK_DIR/api-token" && rm "$STACK_DIR/api-token.tmp"
-	chmod 600 "$STACK_DIR/api-token"
-fi
+api_token demo
 log "stack is up; running the demo campaign"
 STACK_DIR="$STACK_DIR" PACER_API_URL="http://127.0.0.1:$API_PORT" \
 	MAILPIT_URL="http://127.0.0.1:$MAILPIT_HTTP_PORT" MAILPIT_SMTP_PORT="$MAILPIT_SMTP_PORT" \

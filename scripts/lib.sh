@@ -203,6 +203,14 @@ pacer_down() {
 	stop_bg worker
 }
 
+# api_token creates the API token of $STACK_DIR/api-token once.
+api_token() {
+	[ -s "$STACK_DIR/api-token" ] && return 0
+	"$STACK_DIR/bin/server" --config "$ROOT/temporal.yaml" token create "${1:-demo}" | tr -d '\n' >"$STACK_DIR/api-token.tmp"
+	mv "$STACK_DIR/api-token.tmp" "$STACK_DIR/api-token"
+	chmod 600 "$STACK_DIR/api-token"
+}
+
 # stop_started stops the services this shell started.
 stop_started() {
 	for svc in "${STARTED[@]}"; do

@@ -14,6 +14,7 @@ source "$(dirname "$0")/lib.sh"
 
 ensure_tools
 apt_install postfix swaks
+apt_install chromium
 pg_up
 temporal_up
 mailpit_up

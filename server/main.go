@@ -21,11 +21,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/pacer-email/pacer/internal/config"
+	"github.com/pacer-email/pacer/internal/events"
 	"github.com/pacer-email/pacer/internal/logging"
 	"github.com/pacer-email/pacer/internal/mailid"
 	"github.com/pacer-email/pacer/internal/store"
 	"github.com/pacer-email/pacer/internal/temporalconn"
 	"github.com/pacer-email/pacer/server/api"
+	"github.com/pacer-email/pacer/server/cli"
 )
 
 func main() {
@@ -36,6 +38,12 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && cli.IsCommand(args[0]) {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := cli.Run(ctx, args, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
 	fs := pflag.NewFlagSet("server", pflag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(os.Stderr, "server runs pacer's HTTP API.\n\nUsage:\n  server [flags]\n  server token create NAME [flags]\n\nFlags:\n")
@@ -89,7 +97,9 @@ func run(args []string) error {
 	defer tc.Close()
 
 	gin.SetMode(gin.ReleaseMode)
-	srv := &api.Server{DB: db, Temporal: tc, Log: log, Signer: signer, Options: cfg.WorkflowOptions()}
+	evw := events.NewWriter(db, log, events.Config{})
+	srv := &api.Server{DB: db, Temporal: tc, Log: log, Signer: signer, Options: cfg.WorkflowOptions(), Events: evw,
+		DNSResolver: cfg.DNS.Resolver, AllowPrivateWebhooks: cfg.Webhooks.AllowPrivate}
 	httpSrv := &http.Server{Addr: *listen, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.ListenAndServe() }()
@@ -103,7 +113,9 @@ func run(args []string) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = httpSrv.Shutdown(shutdown)
-	log.Info("server stopped")
+	// The handlers are done; write the events they buffered.
+	err = errors.Join(err, evw.Close(shutdown))
+	log.Info("server stopped", zap.Any("events", evw.Stats()))
 	return err
 }
 

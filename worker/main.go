@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/pacer-email/pacer/internal/config"
 	"github.com/pacer-email/pacer/internal/logging"
 	"github.com/pacer-email/pacer/internal/mailid"
+	"github.com/pacer-email/pacer/internal/metrics"
 	"github.com/pacer-email/pacer/internal/store"
 	"github.com/pacer-email/pacer/internal/temporalconn"
 	"github.com/pacer-email/pacer/workflows"
@@ -47,6 +49,7 @@ Task queues and sending servers:
 
 Usage:
   worker [flags]
+  worker classify FILE [--envelope-rcpt ADDR]   print a bounce's verdicts as JSON; changes nothing
 
 Flags:
 `
@@ -59,6 +62,9 @@ func main() {
 }
 
 func run() error {
+	if len(os.Args) > 1 && os.Args[1] == "classify" {
+		return runClassify(os.Args[2:], os.Stdin, os.Stdout, os.Stderr)
+	}
 	fs := pflag.NewFlagSet("worker", pflag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(os.Stderr, usage)
@@ -68,7 +74,8 @@ func run() error {
 	roles := fs.StringSlice("roles", []string{"campaigns", "send", "bounces", "webhooks"}, "which workers to run: campaigns, send, bounces, webhooks")
 	sendQueues := fs.StringSlice("send-queues", nil, "send task queues to poll (env PACER_SEND_QUEUES; default from temporal.yaml)")
 	sendSlots := fs.Int("send-concurrency", 16, "send activities (batches or single retries) this worker runs at once")
-	listen := fs.String("listen", "127.0.0.1:9091", "address of the health, readiness and /metrics endpoints; empty disables them")
+	listen := fs.String("listen", "127.0.0.1:9091", "address of the /healthz, /readyz, /metrics and /debug/pprof endpoints; keep it on loopback; empty disables them")
+	bounceListen := fs.String("bounce-listen", "127.0.0.1:2525", "address of the bounce domain's SMTP receiver (role bounces); empty disables it")
 	logFormat := fs.String("log-format", "json", "log format: json or console")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -113,9 +120,12 @@ func run() error {
 	}
 	defer tc.Close()
 
-	acts := &activities.Activities{DB: db, Log: log, Signer: signer, Config: activities.Config{
+	m := metrics.NewWorker()
+	acts := &activities.Activities{DB: db, Log: log, Signer: signer, Metrics: m, Config: activities.Config{
 		PublicURL: cfg.PublicURL, BounceDomain: cfg.BounceDomain,
 		CommandTimeout: 30 * time.Second, SubmissionTimeout: 30 * time.Second,
+		Bounces:    cfg.BouncePolicy(),
+		Reputation: cfg.ReputationLimits(),
 	}}
 	defer acts.Close()
 
@@ -138,8 +148,21 @@ func run() error {
 				workers = append(workers, w)
 				queues = append(queues, q)
 			}
-		case "bounces", "webhooks":
-			// Registered by their packages once they exist.
+		case "bounces":
+			// A queue and worker of its own: a backlog of bounces never slows sending.
+			w := worker.New(tc, cfg.Temporal.TaskQueues.Bounces, worker.Options{MaxConcurrentActivityExecutionSize: 8})
+			w.RegisterWorkflowWithOptions(workflows.BounceWorkflow, wfName(workflows.BounceWorkflowName))
+			acts.RegisterBounces(w)
+			workers = append(workers, w)
+			queues = append(queues, cfg.Temporal.TaskQueues.Bounces)
+			stopBounces, err := startBounces(ctx, log, db, tc, cfg, *bounceListen)
+			if err != nil {
+				return err
+			}
+			defer stopBounces()
+		case "webhooks":
+			workers = append(workers, webhookWorker(ctx, tc, db, acts, cfg, log))
+			queues = append(queues, cfg.Temporal.TaskQueues.Webhooks)
 		default:
 			return fmt.Errorf("unknown role %q: use campaigns, send, bounces or webhooks", role)
 		}
@@ -153,7 +176,7 @@ func run() error {
 		zap.String("temporal", cfg.Temporal.Address), zap.String("namespace", cfg.Temporal.Namespace))
 
 	if *listen != "" {
-		go serveHealth(ctx, log, *listen, db)
+		go serveHealth(ctx, log, *listen, db, m)
 	}
 	instance := fmt.Sprintf("%s-%d-%d", hostname(), os.Getpid(), time.Now().UnixNano()%1e6)
 	go heartbeat(ctx, log, db, instance, queues)
@@ -173,8 +196,11 @@ func run() error {
 
 func wfName(name string) workflow.RegisterOptions { return workflow.RegisterOptions{Name: name} }
 
-func serveHealth(ctx context.Context, log *zap.Logger, addr string, db *store.DB) {
+func serveHealth(ctx context.Context, log *zap.Logger, addr string, db *store.DB, m *metrics.Worker) {
 	mux := http.NewServeMux()
+	mux.Handle("/metrics", m.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := db.Pool().Ping(r.Context()); err != nil {

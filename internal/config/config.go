@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
+	"github.com/pacer-email/pacer/activities"
 	"github.com/pacer-email/pacer/workflows"
 )
 
@@ -21,6 +22,7 @@ import (
 type Config struct {
 	Temporal Temporal `yaml:"temporal"`
 	Campaign Campaign `yaml:"campaign"`
+	Bounces  Bounces  `yaml:"bounces"`
 	// DatabaseURL is the PostgreSQL connection URL (PACER_DATABASE_URL).
 	DatabaseURL string `yaml:"database_url"`
 	// Secret signs tracking links, unsubscribe links and VERP addresses
@@ -30,6 +32,27 @@ type Config struct {
 	PublicURL string `yaml:"public_url"`
 	// BounceDomain is the domain of VERP return paths.
 	BounceDomain string `yaml:"bounce_domain"`
+	DNS          DNS    `yaml:"dns"`
+	// Reputation says when a sending campaign is paused for its complaint
+	// or hard-bounce rate.
+	Reputation Reputation `yaml:"reputation"`
+	Webhooks   Webhooks   `yaml:"webhooks"`
+}
+
+// DNS configures the lookups of the sending-domain checks.
+type DNS struct {
+	// Resolver is the host:port of the recursive resolver to ask; empty
+	// means the first nameserver of /etc/resolv.conf.
+	Resolver string `yaml:"resolver"`
+}
+
+// Reputation holds the reputation guard's limits. Rates are fractions:
+// 0.003 is 0.3%.
+type Reputation struct {
+	MinSent           int64         `yaml:"min_sent"`
+	MaxComplaintRate  float64       `yaml:"max_complaint_rate"`
+	MaxHardBounceRate float64       `yaml:"max_hard_bounce_rate"`
+	CheckEvery        time.Duration `yaml:"check_every"`
 }
 
 // Temporal is the Temporal side of the configuration.
@@ -66,9 +89,26 @@ type Retry struct {
 	MaximumInterval    time.Duration `yaml:"maximum_interval"`
 }
 
+// Bounces holds the thresholds and limits of the bounce processor.
+type Bounces struct {
+	// HardThreshold, SoftThreshold and ComplaintThreshold are how many hard
+	// bounces, soft bounces or complaints within Window stop mail to a
+	// subscriber.
+	HardThreshold      int           `yaml:"hard_threshold"`
+	SoftThreshold      int           `yaml:"soft_threshold"`
+	ComplaintThreshold int           `yaml:"complaint_threshold"`
+	Window             time.Duration `yaml:"window"`
+	// Retention is how long inbound messages are kept.
+	Retention time.Duration `yaml:"retention"`
+	// MaxMessageBytes is the largest message the inbound SMTP server takes.
+	MaxMessageBytes int64 `yaml:"max_message_bytes"`
+}
+
 // Default returns the built-in defaults, the same values temporal.yaml lists.
 func Default() Config {
 	o := workflows.DefaultOptions()
+	bp := activities.DefaultBouncePolicy()
+	rep := activities.DefaultReputationLimits()
 	return Config{
 		Temporal: Temporal{
 			Address:   "127.0.0.1:7233",
@@ -93,9 +133,20 @@ func Default() Config {
 				MaximumInterval:    o.Retry.MaximumInterval,
 			},
 		},
+		Bounces: Bounces{
+			HardThreshold:      bp.HardThreshold,
+			SoftThreshold:      bp.SoftThreshold,
+			ComplaintThreshold: bp.ComplaintThreshold,
+			Window:             bp.Window,
+			Retention:          30 * 24 * time.Hour,
+			MaxMessageBytes:    bp.MaxMessageBytes,
+		},
 		DatabaseURL:  "postgres://pacer@127.0.0.1:5433/pacer?sslmode=disable",
 		PublicURL:    "http://127.0.0.1:8080",
+		Webhooks:     defaultWebhooks(),
 		BounceDomain: "bounces.pacer.localhost",
+		Reputation: Reputation{MinSent: rep.MinSent, MaxComplaintRate: rep.MaxComplaintRate,
+			MaxHardBounceRate: rep.MaxHardBounceRate, CheckEvery: rep.CheckEvery},
 	}
 }
 
@@ -146,6 +197,7 @@ func (c *Config) applyEnv() {
 	setString(&c.Temporal.Namespace, os.Getenv("PACER_TEMPORAL_NAMESPACE"))
 	setString(&c.PublicURL, os.Getenv("PACER_PUBLIC_URL"))
 	setString(&c.BounceDomain, os.Getenv("PACER_BOUNCE_DOMAIN"))
+	setString(&c.DNS.Resolver, os.Getenv("PACER_DNS_RESOLVER"))
 	if v := os.Getenv("PACER_SEND_QUEUES"); v != "" {
 		c.Temporal.TaskQueues.Send = splitList(v)
 	}
@@ -204,10 +256,72 @@ func (c Config) Validate() error {
 	if c.Campaign.Retry.BackoffCoefficient < 1 {
 		errs = append(errs, fmt.Errorf("config: campaign.retry.backoff_coefficient %g: use 1 or more", c.Campaign.Retry.BackoffCoefficient))
 	}
+	errs = append(errs, c.Bounces.validate()...)
+	errs = append(errs, c.Reputation.validate()...)
+	errs = append(errs, c.Webhooks.validate()...)
 	if len(c.Temporal.TaskQueues.Send) == 0 {
 		errs = append(errs, errors.New("config: temporal.task_queues.send is empty: name at least one send queue"))
 	}
 	return errors.Join(errs...)
+}
+
+func (b Bounces) validate() []error {
+	var errs []error
+	for _, t := range []struct {
+		name string
+		n    int
+	}{{"hard_threshold", b.HardThreshold}, {"soft_threshold", b.SoftThreshold}, {"complaint_threshold", b.ComplaintThreshold}} {
+		if t.n < 1 {
+			errs = append(errs, fmt.Errorf("config: bounces.%s %d: use 1 or more", t.name, t.n))
+		}
+	}
+	if b.Window < time.Hour {
+		errs = append(errs, fmt.Errorf("config: bounces.window %s: use 1h or more, for example 720h", b.Window))
+	}
+	if b.Retention < time.Hour {
+		errs = append(errs, fmt.Errorf("config: bounces.retention %s: use 1h or more, for example 720h", b.Retention))
+	}
+	if b.MaxMessageBytes < 64<<10 || b.MaxMessageBytes > 1<<30 {
+		errs = append(errs, fmt.Errorf("config: bounces.max_message_bytes %d: use 65536 to 1073741824", b.MaxMessageBytes))
+	}
+	return errs
+}
+
+// BouncePolicy returns the thresholds the bounce activities apply.
+func (c Config) BouncePolicy() activities.BouncePolicy {
+	return activities.BouncePolicy{
+		HardThreshold:      c.Bounces.HardThreshold,
+		SoftThreshold:      c.Bounces.SoftThreshold,
+		ComplaintThreshold: c.Bounces.ComplaintThreshold,
+		Window:             c.Bounces.Window,
+		MaxMessageBytes:    c.Bounces.MaxMessageBytes,
+	}
+}
+
+func (r Reputation) validate() []error {
+	var errs []error
+	if r.MinSent < 1 {
+		errs = append(errs, fmt.Errorf("config: reputation.min_sent %d: use 1 or more", r.MinSent))
+	}
+	for _, t := range []struct {
+		name string
+		v    float64
+	}{{"max_complaint_rate", r.MaxComplaintRate}, {"max_hard_bounce_rate", r.MaxHardBounceRate}} {
+		if t.v <= 0 || t.v > 1 {
+			errs = append(errs, fmt.Errorf("config: reputation.%s %g: use a fraction above 0 and up to 1 (0.05 is 5%%)", t.name, t.v))
+		}
+	}
+	if r.CheckEvery < time.Second {
+		errs = append(errs, fmt.Errorf("config: reputation.check_every %s: use 1s or more", r.CheckEvery))
+	}
+	return errs
+}
+
+// ReputationLimits returns the limits of the reputation guard.
+func (c Config) ReputationLimits() activities.ReputationLimits {
+	r := c.Reputation
+	return activities.ReputationLimits{MinSent: r.MinSent, MaxComplaintRate: r.MaxComplaintRate,
+		MaxHardBounceRate: r.MaxHardBounceRate, CheckEvery: r.CheckEvery}
 }
 
 // WorkflowOptions returns the options a new campaign run starts with.

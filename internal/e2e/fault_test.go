@@ -161,7 +161,7 @@ func TestFaultsSendEachRecipientOnce(t *testing.T) {
 	secret := "fault-test-secret-0123456789"
 	worker := &process{t: t, name: "worker", log: filepath.Join(dir, "worker.log"),
 		args: []string{workerBin, "--config", cfgPath, "--listen", "", "--roles", "campaigns,send"},
-		env: []string{"PACER_DATABASE_URL=" + dbURL, "PACER_TEMPORAL_ADDRESS=" + taddr, "PACER_SECRET=" + secret}}
+		env:  []string{"PACER_DATABASE_URL=" + dbURL, "PACER_TEMPORAL_ADDRESS=" + taddr, "PACER_SECRET=" + secret}}
 	worker.start()
 	defer func() { _ = worker.cmd.Process.Kill() }()
 	t.Cleanup(func() {
@@ -277,4 +277,3 @@ func (testenvLogger) Debug(string, ...any) {}
 func (testenvLogger) Info(string, ...any)  {}
 func (testenvLogger) Warn(string, ...any)  {}
 func (testenvLogger) Error(string, ...any) {}
-

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/pacer-email/pacer/activities"
 	"github.com/pacer-email/pacer/internal/apiclient"
+	"github.com/pacer-email/pacer/internal/events"
 	"github.com/pacer-email/pacer/internal/mailid"
 	"github.com/pacer-email/pacer/internal/store"
 	"github.com/pacer-email/pacer/internal/testenv"
@@ -42,6 +44,13 @@ type Stack struct {
 	Workers   []worker.Worker
 	Acts      *activities.Activities
 	Server    *api.Server
+	// Events is the server's event writer; Flush it before reading events.
+	Events *events.Writer
+	// PublicURL is the base of the tracking and unsubscribe links in sent
+	// messages: the same API served over HTTPS, as in production, so that
+	// messages carry List-Unsubscribe-Post. Public trusts its certificate.
+	PublicURL string
+	Public    *http.Client
 }
 
 // Option changes the workflow options of a Stack.
@@ -77,12 +86,25 @@ func New(t *testing.T, opts ...Option) *Stack {
 		CommandTimeout: 5 * time.Second, SubmissionTimeout: 5 * time.Second,
 	}}
 	t.Cleanup(s.Acts.Close)
-	s.startWorkers(tc)
 
-	s.Server = &api.Server{DB: db, Temporal: tc, Log: log, Signer: signer, Options: s.Options}
-	hs := httptest.NewServer(s.Server.Handler())
+	s.Events = events.NewWriter(db, log, events.Config{FlushInterval: 50 * time.Millisecond})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Events.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	s.Server = &api.Server{DB: db, Temporal: tc, Log: log, Signer: signer, Options: s.Options, Events: s.Events}
+	handler := s.Server.Handler()
+	hs := httptest.NewServer(handler)
 	s.URL = hs.URL
 	t.Cleanup(hs.Close)
+	public := httptest.NewTLSServer(handler)
+	t.Cleanup(public.Close)
+	s.PublicURL, s.Public = public.URL, public.Client()
+	s.Acts.Config.PublicURL = public.URL // before the workers start, so before any send
+	s.startWorkers(tc)
 	token, err := db.CreateAPIToken(ctx, "e2e")
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Claim marks sends as committing under claim, right before the final dot of
@@ -11,7 +13,36 @@ import (
 // this caller now owns, so a row that another worker or an earlier attempt
 // already finished is never sent twice.
 func (db *DB) Claim(ctx context.Context, campaignID int64, claim string, ids []int64) ([]int64, error) {
-	rows, err := db.pool.Query(ctx, `
+	return claimSends(ctx, db.pool, campaignID, claim, ids)
+}
+
+// querier is a pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// RecordAndClaim stores outcomes and claims sends in one transaction, so
+// one commit (one WAL flush) serves both: the send loop records a
+// message's outcome together with the claim of the next one.
+func (db *DB) RecordAndClaim(ctx context.Context, campaignID int64, claim string, serverID int64, outs []Outcome, ids []int64) ([]int64, error) {
+	var claimed []int64
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if _, err := recordOutcomes(ctx, tx, campaignID, claim, serverID, outs); err != nil {
+			return err
+		}
+		var err error
+		claimed, err = claimSends(ctx, tx, campaignID, claim, ids)
+		return err
+	})
+	return claimed, err
+}
+
+func claimSends(ctx context.Context, q querier, campaignID int64, claim string, ids []int64) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, `
 		UPDATE sends SET status = 'committing', claim = $2, last_try_at = now(),
 			first_try_at = COALESCE(first_try_at, now())
 		WHERE campaign_id = $1 AND subscriber_id = ANY($3) AND status IN ('queued', 'retry')
@@ -62,6 +93,10 @@ type Outcome struct {
 // events. A row is updated only while it is unclaimed or claimed by claim, so
 // a late writer from a dead attempt cannot overwrite a newer outcome.
 func (db *DB) RecordOutcomes(ctx context.Context, campaignID int64, claim string, serverID int64, outs []Outcome) (int, error) {
+	return recordOutcomes(ctx, db.pool, campaignID, claim, serverID, outs)
+}
+
+func recordOutcomes(ctx context.Context, q querier, campaignID int64, claim string, serverID int64, outs []Outcome) (int, error) {
 	if len(outs) == 0 {
 		return 0, nil
 	}
@@ -82,7 +117,7 @@ func (db *DB) RecordOutcomes(ctx context.Context, campaignID int64, claim string
 		codes[i], enhanced[i], replies[i], reasons[i] = int32(o.Code), o.EnhancedCode, o.Reply, o.Reason
 	}
 	var n int
-	err := db.pool.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		WITH o AS (
 			SELECT * FROM unnest($3::bigint[], $4::text[], $5::int[], $6::timestamptz[],
 			                     $7::int[], $8::text[], $9::text[], $10::text[])
@@ -125,4 +160,18 @@ func (db *DB) RecordOutcomes(ctx context.Context, campaignID int64, claim string
 		return 0, fmt.Errorf("store: record %d outcomes of campaign %d: %w", len(outs), campaignID, err)
 	}
 	return n, nil
+}
+
+// ReleaseClaim returns a claimed send to the queue without charging an
+// attempt, for replies that say nothing about the recipient (throttling, a
+// used-up quota) or a connection lost before the final dot was written.
+func (db *DB) ReleaseClaim(ctx context.Context, campaignID int64, claim string, subscriberID int64) error {
+	_, err := db.pool.Exec(ctx, `
+		UPDATE sends SET status = CASE WHEN attempts > 0 THEN 'retry' ELSE 'queued' END, claim = ''
+		WHERE campaign_id = $1 AND subscriber_id = $2 AND status = 'committing' AND claim = $3`,
+		campaignID, subscriberID, claim)
+	if err != nil {
+		return fmt.Errorf("store: release claim of campaign %d subscriber %d: %w", campaignID, subscriberID, err)
+	}
+	return nil
 }

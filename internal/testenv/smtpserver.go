@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net"
 	"strings"
@@ -17,6 +18,7 @@ type Received struct {
 	From string
 	To   string
 	Data []byte
+	At   time.Time
 }
 
 // Script decides the server's reply for one recipient at one step. A nil
@@ -35,6 +37,10 @@ type SMTPServer struct {
 	script   Script
 	// DataDelay delays the reply to the final dot, to make DATA slow.
 	DataDelay time.Duration
+	// Drop, when set, is asked at every RCPT with the number of messages
+	// accepted so far; true closes the connection without a reply, as a
+	// TCP reset in the middle of a transaction would.
+	Drop func(accepted int) bool
 }
 
 // NewSMTPServer starts a server for the test and stops it at cleanup.
@@ -65,6 +71,17 @@ func (s *SMTPServer) Messages() []Received {
 	return append([]Received(nil), s.messages...)
 }
 
+// CountBetween returns how many messages arrived in [from, to).
+func (s *SMTPServer) CountBetween(from, to time.Time) int {
+	n := 0
+	for _, m := range s.Messages() {
+		if !m.At.Before(from) && m.At.Before(to) {
+			n++
+		}
+	}
+	return n
+}
+
 // CountByRecipient returns how many messages each recipient got.
 func (s *SMTPServer) CountByRecipient() map[string]int {
 	out := map[string]int{}
@@ -75,12 +92,13 @@ func (s *SMTPServer) CountByRecipient() map[string]int {
 }
 
 // NewSession implements smtp.Backend.
-func (s *SMTPServer) NewSession(*smtp.Conn) (smtp.Session, error) {
-	return &session{srv: s}, nil
+func (s *SMTPServer) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{srv: s, conn: c}, nil
 }
 
 type session struct {
 	srv  *SMTPServer
+	conn *smtp.Conn
 	from string
 	to   []string
 }
@@ -97,7 +115,12 @@ func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.attempts[strings.ToLower(to)]++
 	n := s.attempts[strings.ToLower(to)]
 	script := s.script
+	drop := s.Drop != nil && s.Drop(len(s.messages))
 	s.mu.Unlock()
+	if drop {
+		_ = x.conn.Close()
+		return errors.New("connection dropped by the test")
+	}
 	if script != nil {
 		if err := script("rcpt", to, n); err != nil {
 			return err
@@ -129,7 +152,7 @@ func (x *session) Data(r io.Reader) error {
 	}
 	s.mu.Lock()
 	for _, to := range x.to {
-		s.messages = append(s.messages, Received{From: x.from, To: to, Data: buf.Bytes()})
+		s.messages = append(s.messages, Received{From: x.from, To: to, Data: buf.Bytes(), At: time.Now()})
 	}
 	s.mu.Unlock()
 	return nil

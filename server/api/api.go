@@ -18,8 +18,10 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 
+	"github.com/pacer-email/pacer/internal/events"
 	"github.com/pacer-email/pacer/internal/mailid"
 	"github.com/pacer-email/pacer/internal/store"
+	"github.com/pacer-email/pacer/server/web"
 	"github.com/pacer-email/pacer/workflows"
 )
 
@@ -33,6 +35,15 @@ type Server struct {
 	Options workflows.Options
 	// TaskQueues lists the queues whose pollers the diagnostics check.
 	CampaignQueue string
+	// Events buffers the open, click and unsubscribe events of the
+	// tracking endpoints; nil writes each one at once.
+	Events *events.Writer
+	// DNSResolver is the host:port the sending-domain checks ask; empty
+	// means the system's resolver.
+	DNSResolver string
+	// AllowPrivateWebhooks accepts webhook URLs on loopback, private and
+	// link-local addresses (webhooks.allow_private).
+	AllowPrivateWebhooks bool
 
 	progress progressTracker
 }
@@ -43,6 +54,7 @@ func (s *Server) Handler() *gin.Engine {
 	r.Use(gin.Recovery(), s.accessLog())
 	r.GET("/healthz", s.health)
 	r.GET("/readyz", s.ready)
+	s.trackingRoutes(r)
 
 	api := r.Group("/api", s.auth())
 	api.GET("/lists", s.handle(s.listLists))
@@ -50,6 +62,7 @@ func (s *Server) Handler() *gin.Engine {
 	api.GET("/lists/:id", s.handle(s.getList))
 	api.POST("/lists/:id/import", s.handle(s.importCSV))
 	api.GET("/subscribers/:id", s.handle(s.getSubscriber))
+	s.domainRoutes(api)
 	api.GET("/servers", s.handle(s.listServers))
 	api.POST("/servers", s.handle(s.saveServer))
 	api.PATCH("/servers/:id", s.handle(s.patchServer))
@@ -64,6 +77,9 @@ func (s *Server) Handler() *gin.Engine {
 	api.POST("/campaigns/:id/test", s.handle(s.sendTest))
 	api.GET("/campaigns/:id/failed", s.handle(s.listFailed))
 	api.POST("/campaigns/:id/failed/redispatch", s.handle(s.redispatch))
+	s.webhookRoutes(api)
+	web.Register(r)
+	s.registerBounces(r)
 	return r
 }
 

@@ -2,6 +2,10 @@
 // it generates a subscriber CSV, imports it, creates a campaign with a
 // personalised subject and HTML and text bodies, sends it to mailpit and
 // shows the progress until Done. scripts/demo.sh starts the stack first.
+//
+// `demo deliverability` sends the same campaign to a small list instead,
+// signed with a DKIM key of the demo's From domain, and saves a sample of
+// the messages mailpit received for SpamAssassin (scripts/deliverability.sh).
 package main
 
 import (
@@ -20,6 +24,10 @@ import (
 )
 
 func main() {
+	run := run
+	if len(os.Args) > 1 && os.Args[1] == "deliverability" {
+		run = runDeliverability
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
@@ -96,25 +104,14 @@ func run() error {
 	var srv struct {
 		ID int64 `json:"id"`
 	}
-	server := map[string]any{"name": "mailpit", "host": "127.0.0.1", "port": s.smtpPort,
-		"rate_per_second": s.rate, "max_connections": 16}
-	if err := c.Do(ctx, "POST", "/api/servers", server, &srv); err != nil {
+	if err := c.Do(ctx, "POST", "/api/servers", mailpitServer(s), &srv); err != nil {
 		return err
 	}
 
 	var camp struct {
 		ID int64 `json:"id"`
 	}
-	campaign := map[string]any{
-		"name":       "December digest " + time.Now().Format("2006-01-02 15:04:05"),
-		"subject":    "{{ .Subscriber.Name }}, your {{ .Subscriber.Attribs.city }} digest for December",
-		"from_name":  "Pacer Demo",
-		"from_email": "news@pacer.localhost",
-		"html_body":  demoHTML,
-		"text_body":  demoText,
-		"list_ids":   []int64{list.ID},
-		"server_ids": []int64{srv.ID},
-	}
+	campaign := demoCampaign("December digest", list.ID, srv.ID)
 	if err := c.Do(ctx, "POST", "/api/campaigns", campaign, &camp); err != nil {
 		return err
 	}
