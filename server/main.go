@@ -1,8 +1,10 @@
 // Command server runs pacer's HTTP API (Gin) and starts, steers and reads
 // campaign workflows on Temporal.
 //
-//	server                       serve the API
-//	server token create NAME     create an API bearer token and print it
+//	server                            serve the API
+//	server token create NAME          create an API bearer token and print it
+//	server campaigns list             list campaigns (also: campaign send|watch|pause|resume|cancel ID,
+//	                                  failed list|redispatch ID); see `server campaign --help`
 package main
 
 import (
@@ -46,7 +48,7 @@ func run(args []string) error {
 	}
 	fs := pflag.NewFlagSet("server", pflag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprint(os.Stderr, "server runs pacer's HTTP API.\n\nUsage:\n  server [flags]\n  server token create NAME [flags]\n\nFlags:\n")
+		fmt.Fprint(os.Stderr, "server runs pacer's HTTP API.\n\nUsage:\n  server [flags]\n  server token create NAME [flags]\n  server campaigns list | campaign send|watch|pause|resume|cancel ID | failed list|redispatch ID\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	config.Flags(fs)

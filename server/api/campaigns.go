@@ -158,6 +158,9 @@ func (s *Server) sendCampaign(c *gin.Context) (any, error) {
 		TaskQueue:                s.Options.CampaignQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// Without it the client returns the running workflow, and a second
+		// send would answer 200 instead of 409.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.CampaignIDKey.ValueSet(fmt.Sprint(id)),
 			workflows.CampaignStatusKey.ValueSet(store.StatusQueuing)),
