@@ -26,7 +26,8 @@ type ReputationLimits struct {
 // senders to: Gmail and Yahoo start filtering at 0.3% spam complaints, and
 // hard bounces above a few percent mark a stale list.
 func DefaultReputationLimits() ReputationLimits {
-	return ReputationLimits{MinSent: 1000, MaxComplaintRate: 0.003, MaxHardBounceRate: 0.05, CheckEvery: 5 * time.Second}
+	return ReputationLimits{MinSent: 1000, MaxComplaintRate: 0.003, MaxHardBounceRate: 0.05,
+		CheckEvery: 5 * time.Second}
 }
 
 func (l ReputationLimits) withDefaults() ReputationLimits {

@@ -82,7 +82,8 @@ func lookupFailed(res Result, r *Resolver, err error) Result {
 	if server == "" {
 		server = "the system resolver"
 	}
-	res.Fix = fmt.Sprintf("make sure %s answers (dns.resolver in temporal.yaml), then run the check again", server)
+	res.Fix = fmt.Sprintf("make sure %s answers (dns.resolver in temporal.yaml), "+
+		"then run the check again", server)
 	return res
 }
 
@@ -93,7 +94,8 @@ func CheckDKIM(ctx context.Context, r *Resolver, d Domain) Result {
 	publish := fmt.Sprintf("publish a TXT record at %s with the value %q", name, d.DKIMRecord)
 	txts, err := r.LookupTXT(ctx, name)
 	if errors.Is(err, ErrNoRecord) {
-		res.Detail = "no DKIM key record: receivers cannot verify the signature, and DMARC fails unless SPF aligns"
+		res.Detail = "no DKIM key record: receivers cannot verify the signature, " +
+			"and DMARC fails unless SPF aligns"
 		res.Fix = publish
 		return res
 	}
@@ -113,9 +115,11 @@ func CheckDKIM(ctx context.Context, r *Resolver, d Domain) Result {
 	case got["p"] == "":
 		res.Detail = "the record has no public key (an empty p= revokes the key)"
 	case keyType(got) != keyType(want):
-		res.Detail = fmt.Sprintf("the record is for a %s key, this domain signs with %s", keyType(got), keyType(want))
+		res.Detail = fmt.Sprintf("the record is for a %s key, this domain signs with %s",
+			keyType(got), keyType(want))
 	case got["p"] != want["p"]:
-		res.Detail = "the published public key is not the one of this domain's private key: signatures will not verify"
+		res.Detail = "the published public key is not the one of this domain's private key: " +
+			"signatures will not verify"
 	default:
 		res.OK = true
 		res.Detail = fmt.Sprintf("the %s public key matches this domain's private key", keyType(want))
@@ -158,7 +162,8 @@ func CheckDMARC(ctx context.Context, r *Resolver, d Domain) Result {
 		}
 		if len(found) > 1 {
 			res.Name = "_dmarc." + name
-			res.Detail = fmt.Sprintf("%d DMARC records at %s: receivers ignore them all (RFC 7489, section 6.6.3)", len(found), res.Name)
+			res.Detail = fmt.Sprintf("%d DMARC records at %s: receivers ignore them all "+
+				"(RFC 7489, section 6.6.3)", len(found), res.Name)
 			res.Fix = "keep exactly one v=DMARC1 record at " + res.Name
 			return res
 		}
@@ -172,8 +177,10 @@ func CheckDMARC(ctx context.Context, r *Resolver, d Domain) Result {
 		}
 		name = parent
 	}
-	res.Detail = "no DMARC record: receivers apply their own rules, and Gmail and Yahoo require one from bulk senders"
-	res.Fix = fmt.Sprintf("publish a TXT record at _dmarc.%s with the value \"v=DMARC1; p=none; rua=mailto:dmarc-reports@%s\", "+
+	res.Detail = "no DMARC record: receivers apply their own rules, " +
+		"and Gmail and Yahoo require one from bulk senders"
+	res.Fix = fmt.Sprintf("publish a TXT record at _dmarc.%s with the value "+
+		"\"v=DMARC1; p=none; rua=mailto:dmarc-reports@%s\", "+
 		"then move to p=quarantine once the reports show your mail passing", d.Name, d.Name)
 	return res
 }
@@ -213,7 +220,8 @@ func dmarcPolicy(res Result, t map[string]string, sub bool) Result {
 		res.Detail = "policy none: receivers only report failing mail and deliver it anyway; " +
 			"move to p=quarantine once the reports show your mail passing"
 	default:
-		res.Detail = fmt.Sprintf("the record's policy p=%q is not none, quarantine or reject: receivers ignore the record", t["p"])
+		res.Detail = fmt.Sprintf("the record's policy p=%q is not none, quarantine or reject: "+
+			"receivers ignore the record", t["p"])
 		res.Fix = fmt.Sprintf("set p=none (or quarantine or reject) in the record at %s", res.Name)
 	}
 	return res
@@ -279,14 +287,16 @@ func CheckSPF(ctx context.Context, r *Resolver, d Domain) Result {
 }
 
 // checkSendingHost evaluates the record for every address of host.
-func checkSendingHost(ctx context.Context, r *Resolver, name, host string, found, fixes []string) ([]string, []string) {
+func checkSendingHost(ctx context.Context, r *Resolver, name, host string,
+	found, fixes []string) ([]string, []string) {
 	addrs := []netip.Addr{}
 	if a, err := netip.ParseAddr(host); err == nil {
 		addrs = append(addrs, a)
 	} else {
 		var err error
 		if addrs, err = r.LookupIP(ctx, host); err != nil {
-			return found, append(fixes, fmt.Sprintf("give sending_host an IP address or a name that resolves (%v)", err))
+			return found, append(fixes, fmt.Sprintf(
+				"give sending_host an IP address or a name that resolves (%v)", err))
 		}
 	}
 	for _, a := range addrs {
@@ -316,8 +326,9 @@ func spfDetail(found, notes []string, d Domain) string {
 	}
 	parts = append(parts, notes...)
 	if d.ReturnPathDomain == "" {
-		parts = append(parts, "return_path_domain is not set, so envelope senders use the global bounce domain: "+
-			"SPF does not align with From and DMARC passes through DKIM alone; set it to bounces."+d.Name+" to align SPF too")
+		parts = append(parts, "return_path_domain is not set, so envelope senders use the global "+
+			"bounce domain: SPF does not align with From and DMARC passes through DKIM alone; "+
+			"set it to bounces."+d.Name+" to align SPF too")
 	} else if !alignedWith(d.ReturnPathDomain, d.Name) {
 		parts = append(parts, fmt.Sprintf("%s is not %s or one of its subdomains: SPF does not align with From",
 			d.ReturnPathDomain, d.Name))

@@ -56,7 +56,8 @@ func (e *spfEval) spfRecord(ctx context.Context, domain string) (string, string,
 	case 1:
 		return found[0], "", nil
 	}
-	return "", spfPermError, fmt.Errorf("%d SPF records at %s; receivers ignore all of them", len(found), domain)
+	return "", spfPermError, fmt.Errorf("%d SPF records at %s; receivers ignore all of them",
+		len(found), domain)
 }
 
 // checkHost returns the SPF result for mail from ip on domain.
@@ -190,7 +191,8 @@ func (e *spfEval) matchHosts(ctx context.Context, ip netip.Addr, domain, name, a
 func (e *spfEval) count() error {
 	e.lookups++
 	if e.lookups > maxSPFLookups {
-		return &permError{fmt.Sprintf("more than %d DNS lookups (RFC 7208, section 4.6.4): receivers reject the record", maxSPFLookups)}
+		return &permError{fmt.Sprintf("more than %d DNS lookups (RFC 7208, section 4.6.4): "+
+			"receivers reject the record", maxSPFLookups)}
 	}
 	return nil
 }

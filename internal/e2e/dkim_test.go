@@ -71,8 +71,9 @@ func TestDKIMSignedCampaign(t *testing.T) {
 	s.Do("POST", "/api/campaigns", map[string]any{
 		"name": "dkim", "subject": "{{ .Subscriber.Attribs.venue }} – your table is ready 🍜",
 		"from_name": "Pacer Tests", "from_email": "news@example.org", "reply_to": "help@example.org",
-		"html_body": html, "text_body": "Hello {{ .Subscriber.Name }}, your table at {{ .Subscriber.Attribs.venue }} is ready.",
-		"list_ids": []int64{listID}, "server_ids": []int64{server},
+		"html_body": html,
+		"text_body": "Hello {{ .Subscriber.Name }}, your table at {{ .Subscriber.Attribs.venue }} is ready.",
+		"list_ids":  []int64{listID}, "server_ids": []int64{server},
 	}, &c)
 	s.Send(c.ID)
 	s.WaitStatus(c.ID, "Done", time.Minute)

@@ -85,7 +85,8 @@ func (db *DB) CreateSendingDomain(ctx context.Context, d SendingDomain) (Sending
 
 // GetSendingDomain returns one sending domain.
 func (db *DB) GetSendingDomain(ctx context.Context, id int64) (SendingDomain, error) {
-	d, err := scanDomain(db.pool.QueryRow(ctx, `SELECT `+domainColumns+` FROM sending_domains WHERE id = $1`, id))
+	row := db.pool.QueryRow(ctx, `SELECT `+domainColumns+` FROM sending_domains WHERE id = $1`, id)
+	d, err := scanDomain(row)
 	if err != nil {
 		return SendingDomain{}, notFound(err, "sending domain", id)
 	}

@@ -56,12 +56,14 @@ func TestSecretIsNeverShown(t *testing.T) {
 	d := store.SendingDomain{Domain: "example.org", DKIMPrivateKey: "-----BEGIN PRIVATE KEY-----\nAAAA\n"}
 	core, logs := observer.New(zap.DebugLevel)
 	log := zap.New(core)
-	log.Info("domain", zap.Any("domain", d), zap.Stringer("key", d.DKIMPrivateKey), zap.Any("secret", d.DKIMPrivateKey))
+	log.Info("domain", zap.Any("domain", d), zap.Stringer("key", d.DKIMPrivateKey),
+		zap.Any("secret", d.DKIMPrivateKey))
 	data, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := []string{string(data), fmt.Sprintf("%v|%+v|%#v|%s|%q|%x", d, d, d, d.DKIMPrivateKey, d.DKIMPrivateKey, d.DKIMPrivateKey)}
+	key := d.DKIMPrivateKey
+	out := []string{string(data), fmt.Sprintf("%v|%+v|%#v|%s|%q|%x|%d", d, d, d, key, key, key, key)}
 	for _, e := range logs.All() {
 		for k, v := range e.ContextMap() {
 			out = append(out, fmt.Sprintf("%s=%v", k, v))

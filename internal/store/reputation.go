@@ -53,7 +53,8 @@ func (db *DB) Reputation(ctx context.Context, campaignID int64) (now, base Reput
 // done yet with reason, and records the counts it was paused at. It reports
 // whether this call paused it, so of several batches that trip at once only
 // one records the pause.
-func (db *DB) PauseForReputation(ctx context.Context, campaignID int64, reason string, at ReputationCounts) (bool, error) {
+func (db *DB) PauseForReputation(ctx context.Context, campaignID int64, reason string,
+	at ReputationCounts) (bool, error) {
 	detail, err := json.Marshal(at)
 	if err != nil {
 		return false, err

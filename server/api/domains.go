@@ -99,18 +99,22 @@ func (r *domainRequest) normalize() error {
 		r.Selector = "pacer" + time.Now().UTC().Format("200601")
 	}
 	if !validHost(r.Domain, true) {
-		return invalid(`domain %q is not a domain name: send {"domain": "news.example.org", "algorithm": "rsa"}`, r.Domain)
+		return invalid(`domain %q is not a domain name: `+
+			`send {"domain": "news.example.org", "algorithm": "rsa"}`, r.Domain)
 	}
 	if !validHost(r.Selector, false) {
 		return invalid("selector %q: use letters, digits, hyphens and dots, such as pacer202612", r.Selector)
 	}
 	if r.ReturnPathDomain != "" && !validHost(r.ReturnPathDomain, true) {
-		return invalid("return_path_domain %q is not a domain name: use a subdomain such as bounces.%s", r.ReturnPathDomain, r.Domain)
+		return invalid("return_path_domain %q is not a domain name: use a subdomain such as bounces.%s",
+			r.ReturnPathDomain, r.Domain)
 	}
 	if r.SPFInclude != "" && !validHost(r.SPFInclude, true) {
-		return invalid("spf_include %q is not a domain name: give the relay's SPF domain, such as _spf.relay.example", r.SPFInclude)
+		return invalid("spf_include %q is not a domain name: "+
+			"give the relay's SPF domain, such as _spf.relay.example", r.SPFInclude)
 	}
-	if _, err := netip.ParseAddr(r.SendingHost); r.SendingHost != "" && err != nil && !validHost(r.SendingHost, true) {
+	_, err := netip.ParseAddr(r.SendingHost)
+	if r.SendingHost != "" && err != nil && !validHost(r.SendingHost, true) {
 		return invalid("sending_host %q: give the IP address or host name mail leaves from", r.SendingHost)
 	}
 	switch r.Algorithm {
@@ -240,5 +244,6 @@ func view(d store.SendingDomain) (domainView, error) {
 }
 
 func viewWithKey(d store.SendingDomain, key *message.DKIMKey) domainView {
-	return domainView{SendingDomain: d, DKIMRecord: dnsRecord{Type: "TXT", Name: key.DNSName(), Value: key.DNSRecord()}}
+	record := dnsRecord{Type: "TXT", Name: key.DNSName(), Value: key.DNSRecord()}
+	return domainView{SendingDomain: d, DKIMRecord: record}
 }

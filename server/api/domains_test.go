@@ -45,7 +45,8 @@ func newDomainAPI(t *testing.T) *domainAPI {
 	t.Helper()
 	db := testenv.DB(t)
 	logs := &syncBuffer{}
-	core := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logs), zap.DebugLevel)
+	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+	core := zapcore.NewCore(enc, zapcore.AddSync(logs), zap.DebugLevel)
 	dns := dnstest.New(t)
 	srv := &api.Server{DB: db, Log: zap.New(core), DNSResolver: dns.Addr}
 	hs := httptest.NewServer(srv.Handler())
@@ -160,7 +161,8 @@ func TestDomainKeysStayPrivate(t *testing.T) {
 		t.Fatalf("POST generate: HTTP %d", code)
 	}
 	if gen.Domain != "news.example.org" || gen.DKIMAlgorithm != "rsa" ||
-		gen.DKIMRecord.Name != "s1._domainkey.news.example.org" || !strings.HasPrefix(gen.DKIMRecord.Value, "v=DKIM1; k=rsa; p=") {
+		gen.DKIMRecord.Name != "s1._domainkey.news.example.org" ||
+		!strings.HasPrefix(gen.DKIMRecord.Value, "v=DKIM1; k=rsa; p=") {
 		t.Errorf("created domain = %+v, want news.example.org with its DKIM record", gen)
 	}
 
@@ -190,7 +192,8 @@ func TestDomainKeysStayPrivate(t *testing.T) {
 		{"domain": "z.example.org", "algorithm": "dsa"},
 	}
 	for _, body := range rejected {
-		if code := a.call("POST", "/api/domains", body, nil); code != http.StatusConflict && code != http.StatusBadRequest {
+		code := a.call("POST", "/api/domains", body, nil)
+		if code != http.StatusConflict && code != http.StatusBadRequest {
 			t.Errorf("POST %v: HTTP %d, want 409 or 400", body["domain"], code)
 		}
 	}

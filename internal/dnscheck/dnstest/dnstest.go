@@ -36,7 +36,8 @@ func New(t testing.TB) *Server {
 	s := &Server{Addr: pc.LocalAddr().String(), txt: map[string][]string{},
 		a: map[string][]netip.Addr{}, mx: map[string][]string{}, fail: map[string]bool{}}
 	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve), NotifyStartedFunc: func() { close(started) }}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve),
+		NotifyStartedFunc: func() { close(started) }}
 	go srv.ActivateAndServe() //nolint:errcheck
 	<-started
 	t.Cleanup(func() { _ = srv.Shutdown() })

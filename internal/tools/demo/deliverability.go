@@ -114,7 +114,8 @@ func sendSample(ctx context.Context, c *apiclient.Client, s settings, n int) (in
 	var list, srv, camp struct {
 		ID int64 `json:"id"`
 	}
-	if err := c.Do(ctx, "POST", "/api/lists", map[string]any{"name": "Deliverability sample"}, &list); err != nil {
+	err := c.Do(ctx, "POST", "/api/lists", map[string]any{"name": "Deliverability sample"}, &list)
+	if err != nil {
 		return 0, err
 	}
 	if err := importCSV(ctx, c, list.ID, csvPath); err != nil {
@@ -123,7 +124,8 @@ func sendSample(ctx context.Context, c *apiclient.Client, s settings, n int) (in
 	if err := c.Do(ctx, "POST", "/api/servers", mailpitServer(s), &srv); err != nil {
 		return 0, err
 	}
-	if err := c.Do(ctx, "POST", "/api/campaigns", demoCampaign("Deliverability sample", list.ID, srv.ID), &camp); err != nil {
+	campaign := demoCampaign("Deliverability sample", list.ID, srv.ID)
+	if err := c.Do(ctx, "POST", "/api/campaigns", campaign, &camp); err != nil {
 		return 0, err
 	}
 	if err := c.Do(ctx, "POST", fmt.Sprintf("/api/campaigns/%d/send", camp.ID), nil, nil); err != nil {
@@ -134,7 +136,8 @@ func sendSample(ctx context.Context, c *apiclient.Client, s settings, n int) (in
 		return 0, err
 	}
 	if final.Status != "Done" || final.Counts.Delivered == 0 {
-		return 0, fmt.Errorf("campaign %d ended %s with %d delivered", camp.ID, final.Status, final.Counts.Delivered)
+		return 0, fmt.Errorf("campaign %d ended %s with %d delivered",
+			camp.ID, final.Status, final.Counts.Delivered)
 	}
 	return camp.ID, nil
 }
