@@ -42,6 +42,10 @@ type SendEmailsResult struct {
 	Committing int
 }
 
+// claimRunners is how many claim transactions one batch run keeps in
+// flight, so connections do not queue behind one commit.
+const claimRunners = 4
+
 // statusPoll is how often a running batch reads the campaign status, which
 // bounds how long a pause or cancel takes to stop new sends.
 const statusPoll = 500 * time.Millisecond
@@ -143,7 +147,9 @@ func (r *batchRun) execute(ctx context.Context, rcpts []store.Recipient) error {
 	defer cancel()
 	r.records = newRecorder(r.a.DB, r.in.CampaignID, r.claimToken, r.in.ServerID)
 	r.claims = newClaimer(r.a.DB, r.in.CampaignID, r.claimToken, r.in.ServerID, r.records)
-	go r.claims.run(r.log)
+	for range claimRunners {
+		go r.claims.run(r.log)
+	}
 	go r.records.run(r.log)
 	go r.watch(runCtx)
 

@@ -13,6 +13,7 @@ export TEMPORAL_PORT="${BENCH_TEMPORAL_PORT:-7235}"
 export TEMPORAL_UI=0 NEED_MAILPIT=0
 export API_PORT="${BENCH_API_PORT:-8085}"
 export WORKER_HEALTH_PORT="${BENCH_WORKER_PORT:-9095}"
+export BOUNCE_PORT="${BENCH_BOUNCE_PORT:-2527}"
 source "$(dirname "$0")/lib.sh"
 
 RECIPIENTS="${BENCH_RECIPIENTS:-50000}"
@@ -70,7 +71,7 @@ if [ "${BENCH_PACING:-1}" = 1 ]; then
 	pacer_env
 	for n in 1 2 4; do
 		for i in $(seq 2 "$n"); do
-			start_bg "worker$i" "$STACK_DIR/bin/worker" --config "$ROOT/temporal.yaml" --listen ""
+			start_bg "worker$i" "$STACK_DIR/bin/worker" --config "$ROOT/temporal.yaml" --listen "" --bounce-listen ""
 		done
 		sleep 2
 		log "pacing: $RATE/s with $n worker(s) for ${PACING_SECONDS}s"

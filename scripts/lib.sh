@@ -16,6 +16,7 @@ MAILPIT_SMTP_PORT="${MAILPIT_SMTP_PORT:-1025}"
 MAILPIT_HTTP_PORT="${MAILPIT_HTTP_PORT:-8025}"
 API_PORT="${API_PORT:-8080}"
 WORKER_HEALTH_PORT="${WORKER_HEALTH_PORT:-9091}"
+BOUNCE_PORT="${BOUNCE_PORT:-2525}"
 
 TEMPORAL_VERSION="v1.5.1"
 MAILPIT_VERSION="v1.33.1"
@@ -192,7 +193,8 @@ build_pacer() {
 
 pacer_up() {
 	pacer_env
-	start_bg worker "$STACK_DIR/bin/worker" --config "$ROOT/temporal.yaml" --listen "127.0.0.1:$WORKER_HEALTH_PORT"
+	start_bg worker "$STACK_DIR/bin/worker" --config "$ROOT/temporal.yaml" --listen "127.0.0.1:$WORKER_HEALTH_PORT" \
+		--bounce-listen "127.0.0.1:$BOUNCE_PORT"
 	start_bg server "$STACK_DIR/bin/server" --config "$ROOT/temporal.yaml" --listen "127.0.0.1:$API_PORT"
 	wait_for "pacer server" 60 curl -fsS "http://127.0.0.1:$API_PORT/readyz"
 	wait_for "pacer worker" 60 curl -fsS "http://127.0.0.1:$WORKER_HEALTH_PORT/readyz"

@@ -22,31 +22,40 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// RecordAndClaim stores outcomes and claims sends in one transaction, so
-// one commit (one WAL flush) serves both: the send loop records a
-// message's outcome together with the claim of the next one.
+// RecordAndClaim stores outcomes and claims sends in one round trip: both
+// statements go in one pipeline, which PostgreSQL runs as one implicit
+// transaction, so one commit (one WAL flush) serves both. The send loop
+// records a message's outcome together with the claim of the next one.
 func (db *DB) RecordAndClaim(ctx context.Context, campaignID int64, claim string, serverID int64, outs []Outcome, ids []int64) ([]int64, error) {
-	var claimed []int64
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		if _, err := recordOutcomes(ctx, tx, campaignID, claim, serverID, outs); err != nil {
-			return err
+	var b pgx.Batch
+	if len(outs) > 0 {
+		b.Queue(recordSQL, recordArgs(campaignID, claim, serverID, outs)...)
+	}
+	b.Queue(claimSQL, campaignID, claim, ids)
+	br := db.pool.SendBatch(ctx, &b)
+	defer br.Close()
+	if len(outs) > 0 {
+		var n int
+		if err := br.QueryRow().Scan(&n); err != nil {
+			return nil, fmt.Errorf("store: record %d outcomes of campaign %d: %w", len(outs), campaignID, err)
 		}
-		var err error
-		claimed, err = claimSends(ctx, tx, campaignID, claim, ids)
-		return err
-	})
-	return claimed, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, fmt.Errorf("store: claim sends of campaign %d: %w", campaignID, err)
+	}
+	claimed, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("store: claim sends of campaign %d: %w", campaignID, err)
+	}
+	return claimed, br.Close()
 }
 
 func claimSends(ctx context.Context, q querier, campaignID int64, claim string, ids []int64) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := q.Query(ctx, `
-		UPDATE sends SET status = 'committing', claim = $2, last_try_at = now(),
-			first_try_at = COALESCE(first_try_at, now())
-		WHERE campaign_id = $1 AND subscriber_id = ANY($3) AND status IN ('queued', 'retry')
-		RETURNING subscriber_id`, campaignID, claim, ids)
+	rows, err := q.Query(ctx, claimSQL, campaignID, claim, ids)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim sends of campaign %d: %w", campaignID, err)
 	}
@@ -61,6 +70,13 @@ func claimSends(ctx context.Context, q querier, campaignID int64, claim string, 
 	}
 	return claimed, rows.Err()
 }
+
+// claimSQL claims the queued or retry sends among $3 for claim $2.
+const claimSQL = `
+		UPDATE sends SET status = 'committing', claim = $2, last_try_at = now(),
+			first_try_at = COALESCE(first_try_at, now())
+		WHERE campaign_id = $1 AND subscriber_id = ANY($3) AND status IN ('queued', 'retry')
+		RETURNING subscriber_id`
 
 // Failure reasons stored in failed_sends.reason.
 const (
@@ -100,24 +116,32 @@ func recordOutcomes(ctx context.Context, q querier, campaignID int64, claim stri
 	if len(outs) == 0 {
 		return 0, nil
 	}
-	ids := make([]int64, len(outs))
-	statuses := make([]string, len(outs))
-	attempts := make([]int32, len(outs))
-	next := make([]*time.Time, len(outs))
-	codes := make([]int32, len(outs))
-	enhanced := make([]string, len(outs))
-	replies := make([]string, len(outs))
-	reasons := make([]string, len(outs))
-	for i, o := range outs {
-		ids[i], statuses[i], attempts[i] = o.SubscriberID, o.Status, int32(o.Attempts)
-		if o.Status == SendRetry {
-			t := o.NextTry
-			next[i] = &t
-		}
-		codes[i], enhanced[i], replies[i], reasons[i] = int32(o.Code), o.EnhancedCode, o.Reply, o.Reason
-	}
 	var n int
-	err := q.QueryRow(ctx, `
+	err := q.QueryRow(ctx, recordSQL, recordArgs(campaignID, claim, serverID, outs)...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: record %d outcomes of campaign %d: %w", len(outs), campaignID, err)
+	}
+	return n, nil
+}
+
+// ReleaseClaim returns a claimed send to the queue without charging an
+// attempt, for replies that say nothing about the recipient (throttling, a
+// used-up quota) or a connection lost before the final dot was written.
+func (db *DB) ReleaseClaim(ctx context.Context, campaignID int64, claim string, subscriberID int64) error {
+	_, err := db.pool.Exec(ctx, `
+		UPDATE sends SET status = CASE WHEN attempts > 0 THEN 'retry' ELSE 'queued' END, claim = ''
+		WHERE campaign_id = $1 AND subscriber_id = $2 AND status = 'committing' AND claim = $3`,
+		campaignID, subscriberID, claim)
+	if err != nil {
+		return fmt.Errorf("store: release claim of campaign %d subscriber %d: %w", campaignID, subscriberID, err)
+	}
+	return nil
+}
+
+// recordSQL stores outcomes: the sends rows, failed_sends, hard-bounced
+// subscribers and bounce events. A row is updated only while unclaimed or
+// claimed by $2.
+const recordSQL = `
 		WITH o AS (
 			SELECT * FROM unnest($3::bigint[], $4::text[], $5::int[], $6::timestamptz[],
 			                     $7::int[], $8::text[], $9::text[], $10::text[])
@@ -154,24 +178,24 @@ func recordOutcomes(ctx context.Context, q querier, campaignID int64, claim stri
 				'source', 'smtp', 'smtp_code', smtp_code, 'status', enhanced_code, 'reply', reply)
 			FROM up WHERE status IN ('hard_bounced', 'soft_bounced')
 		)
-		SELECT count(*) FROM up`,
-		campaignID, claim, ids, statuses, attempts, next, codes, enhanced, replies, reasons, serverID).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("store: record %d outcomes of campaign %d: %w", len(outs), campaignID, err)
-	}
-	return n, nil
-}
+		SELECT count(*) FROM up`
 
-// ReleaseClaim returns a claimed send to the queue without charging an
-// attempt, for replies that say nothing about the recipient (throttling, a
-// used-up quota) or a connection lost before the final dot was written.
-func (db *DB) ReleaseClaim(ctx context.Context, campaignID int64, claim string, subscriberID int64) error {
-	_, err := db.pool.Exec(ctx, `
-		UPDATE sends SET status = CASE WHEN attempts > 0 THEN 'retry' ELSE 'queued' END, claim = ''
-		WHERE campaign_id = $1 AND subscriber_id = $2 AND status = 'committing' AND claim = $3`,
-		campaignID, subscriberID, claim)
-	if err != nil {
-		return fmt.Errorf("store: release claim of campaign %d subscriber %d: %w", campaignID, subscriberID, err)
+func recordArgs(campaignID int64, claim string, serverID int64, outs []Outcome) []any {
+	ids := make([]int64, len(outs))
+	statuses := make([]string, len(outs))
+	attempts := make([]int32, len(outs))
+	next := make([]*time.Time, len(outs))
+	codes := make([]int32, len(outs))
+	enhanced := make([]string, len(outs))
+	replies := make([]string, len(outs))
+	reasons := make([]string, len(outs))
+	for i, o := range outs {
+		ids[i], statuses[i], attempts[i] = o.SubscriberID, o.Status, int32(o.Attempts)
+		if o.Status == SendRetry {
+			t := o.NextTry
+			next[i] = &t
+		}
+		codes[i], enhanced[i], replies[i], reasons[i] = int32(o.Code), o.EnhancedCode, o.Reply, o.Reason
 	}
-	return nil
+	return []any{campaignID, claim, ids, statuses, attempts, next, codes, enhanced, replies, reasons, serverID}
 }
