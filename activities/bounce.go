@@ -66,7 +66,7 @@ type InboundInput struct {
 	InboundID int64
 }
 
-// InboundOutcome is what processing one inbound message did.
+// InboundOutcome is the result of processing one inbound message.
 type InboundOutcome struct {
 	InboundID  int64  `json:"inbound_id"`
 	Status     string `json:"status"`
@@ -102,7 +102,8 @@ func (a *Activities) ProcessInbound(ctx context.Context, in InboundInput) (Inbou
 	out, err = a.processInbound(ctx, m)
 	if err == nil {
 		log.Info("inbound message processed", zap.String("status", out.Status),
-			zap.String("report_kind", out.ReportKind), zap.Int("verdicts", out.Verdicts), zap.Bool("applied", out.Applied))
+			zap.String("report_kind", out.ReportKind), zap.Int("verdicts", out.Verdicts),
+			zap.Bool("applied", out.Applied))
 		return out, nil
 	}
 	if !activity.IsActivity(ctx) || activity.GetInfo(ctx).Attempt < ProcessInboundAttempts {

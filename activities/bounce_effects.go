@@ -20,7 +20,7 @@ const MatchAddress bounce.MatchedBy = "address"
 // Effects of one verdict, stored with it.
 const (
 	EffectNone         = "none"         // delayed, auto-reply: nothing changes
-	EffectCounted      = "counted"      // recorded; below its threshold, or the subscriber was inactive already
+	EffectCounted      = "counted"      // recorded: below its threshold, or the subscriber was inactive
 	EffectBounced      = "bounced"      // the subscriber is now bounced
 	EffectComplained   = "complained"   // the subscriber is now complained
 	EffectUnsubscribed = "unsubscribed" // the subscriber is now unsubscribed
@@ -44,10 +44,14 @@ func actionable(k bounce.VerdictKind) bool {
 // planInbound turns a report into the events and status changes to apply.
 // Each hard or soft verdict becomes a 'bounce' event, each complaint a
 // 'complaint' event and each unsubscribe request an 'unsubscribe' event, on
-// the campaign and subscriber it names; every campaign the report names
-// gets one 'bounce_report' event. Delay warnings and auto-replies record
-// nothing. The message is unmatched when it is unparseable or when a
-// verdict that could change a subscriber reached none.
+// the campaign and subscriber it names. Every campaign the report names
+// also gets one 'bounce_report' event. Delay warnings and auto-replies
+// record nothing. The message is unmatched when it is unparseable, or when
+// a verdict that could change a subscriber reached none.
+//
+// NOTE: a verdict matched by address alone names no campaign, so its event
+// counts for the subscriber but in no campaign report. The sends row of a
+// bounced message also stays delivered: campaign counts come from sends.
 func (a *Activities) planInbound(ctx context.Context, m store.InboundMessage, rep *bounce.Report,
 	policy BouncePolicy, now time.Time) (store.InboundResult, error) {
 	since := now.Add(-policy.Window)
@@ -55,14 +59,10 @@ func (a *Activities) planInbound(ctx context.Context, m store.InboundMessage, re
 	changeOf := make([]int, len(rep.Verdicts))
 	var events []store.Event
 	var changes []store.StatusChange
-	var campaigns []int64
 	unmatched := rep.Kind == bounce.ReportUnknown
 	for i, v := range rep.Verdicts {
 		sv := StoredVerdict{Verdict: v, Effect: EffectNone}
 		changeOf[i] = -1
-		if v.CampaignID != 0 && !slices.Contains(campaigns, v.CampaignID) {
-			campaigns = append(campaigns, v.CampaignID)
-		}
 		if !actionable(v.Kind) {
 			verdicts[i] = sv
 			continue
@@ -84,11 +84,8 @@ func (a *Activities) planInbound(ctx context.Context, m store.InboundMessage, re
 		}
 		verdicts[i] = sv
 	}
-	for _, c := range campaigns {
-		events = append(events, store.Event{CampaignID: c, Kind: store.EventBounceReport, Detail: map[string]any{
-			"inbound_id": m.ID, "report_kind": string(rep.Kind), "verdicts": len(rep.Verdicts), "format": m.Format,
-		}})
-	}
+	events = append(events, a.reportEvents(m, rep)...)
+
 	status := store.InboundProcessed
 	if unmatched {
 		status = store.InboundUnmatched
@@ -107,13 +104,39 @@ func (a *Activities) planInbound(ctx context.Context, m store.InboundMessage, re
 	}, nil
 }
 
+// reportEvents returns one 'bounce_report' event for each campaign the
+// report names. An unparseable report names none, but when it was sent to
+// a verified return path it still shows that the campaign's bounces reach
+// pacer, which the API's diagnostics check.
+func (a *Activities) reportEvents(m store.InboundMessage, rep *bounce.Report) []store.Event {
+	var campaigns []int64
+	for _, v := range rep.Verdicts {
+		if v.CampaignID != 0 && !slices.Contains(campaigns, v.CampaignID) {
+			campaigns = append(campaigns, v.CampaignID)
+		}
+	}
+	if len(campaigns) == 0 && a.Signer != nil {
+		if id, _, ok := a.Signer.ParseAddress(m.EnvelopeRecipient); ok {
+			campaigns = append(campaigns, id.CampaignID)
+		}
+	}
+	events := make([]store.Event, 0, len(campaigns))
+	for _, c := range campaigns {
+		events = append(events, store.Event{CampaignID: c, Kind: store.EventBounceReport, Detail: map[string]any{
+			"inbound_id": m.ID, "report_kind": string(rep.Kind), "verdicts": len(rep.Verdicts), "format": m.Format,
+		}})
+	}
+	return events
+}
+
 // matchSubscriber finds the subscriber a verdict is about: the one our
 // verified identifier names, else the one whose address key equals the
 // reported recipient's. An address match touches only that subscriber and
 // never a redacted placeholder. An unsubscribe request is matched by our
 // signed address alone, since its sender address is easy to forge. A zero
 // subscriber means no match.
-func (a *Activities) matchSubscriber(ctx context.Context, v bounce.Verdict) (store.Subscriber, bounce.MatchedBy, error) {
+func (a *Activities) matchSubscriber(ctx context.Context, v bounce.Verdict) (
+	store.Subscriber, bounce.MatchedBy, error) {
 	if v.SubscriberID != 0 {
 		sub, err := a.DB.GetSubscriber(ctx, v.SubscriberID)
 		if err == nil {
@@ -147,39 +170,45 @@ func looksRedacted(addr string) bool {
 	return strings.Contains(local, "redacted") || len(local) >= 3 && strings.Trim(local, "x*") == ""
 }
 
-// statusChange is the change a matched verdict asks for, with the count of
-// events of its kind that must exist within the window.
+// statusChange returns the status change a matched verdict requests, with
+// the count of events of its kind that must exist within the window.
 func statusChange(v StoredVerdict, rep *bounce.Report, p BouncePolicy, since time.Time) store.StatusChange {
-	ch := store.StatusChange{SubscriberID: v.SubscriberID, Since: since}
+	ch := store.StatusChange{SubscriberID: v.SubscriberID, Since: since, MinEvents: 1}
 	window := describeWindow(p.Window)
 	switch v.Kind {
 	case bounce.Hard:
-		ch.Status, ch.EventKind, ch.EventType, ch.MinEvents = store.SubscriberBounced, store.EventBounce, "hard", p.HardThreshold
-		ch.Reason = bounceReason("hard bounce", v)
-		if p.HardThreshold > 1 {
-			ch.Reason = bounceReason(fmt.Sprintf("%d hard bounces within %s, the last", p.HardThreshold, window), v)
-		}
+		ch.Status, ch.EventKind, ch.EventType = store.SubscriberBounced, store.EventBounce, "hard"
+		ch.MinEvents = p.HardThreshold
+		ch.Reason = bounceReason(countOf(p.HardThreshold, "hard bounce", window), v)
 	case bounce.Soft:
-		ch.Status, ch.EventKind, ch.EventType, ch.MinEvents = store.SubscriberBounced, store.EventBounce, "soft", p.SoftThreshold
-		ch.Reason = bounceReason(fmt.Sprintf("%d soft bounces within %s, the last", p.SoftThreshold, window), v)
-		if p.SoftThreshold == 1 {
-			ch.Reason = bounceReason("soft bounce", v)
-		}
+		ch.Status, ch.EventKind, ch.EventType = store.SubscriberBounced, store.EventBounce, "soft"
+		ch.MinEvents = p.SoftThreshold
+		ch.Reason = bounceReason(countOf(p.SoftThreshold, "soft bounce", window), v)
 	case bounce.Complaint:
-		ch.Status, ch.EventKind, ch.MinEvents = store.SubscriberComplained, store.EventComplaint, p.ComplaintThreshold
+		ch.Status, ch.EventKind = store.SubscriberComplained, store.EventComplaint
+		ch.MinEvents = p.ComplaintThreshold
 		ch.Reason = "spam complaint"
 		if rep.FeedbackType != "" {
 			ch.Reason += " (" + rep.FeedbackType + ")"
 		}
 	case bounce.Unsubscribe:
-		ch.Status, ch.EventKind, ch.MinEvents = store.SubscriberUnsubscribed, store.EventUnsubscribe, 1
+		ch.Status, ch.EventKind = store.SubscriberUnsubscribed, store.EventUnsubscribe
 		ch.Reason = "unsubscribe request by mail"
 	}
 	return ch
 }
 
-func bounceReason(what string, v StoredVerdict) string {
-	s := what
+// countOf names a threshold of n events: "hard bounce" for one,
+// "3 soft bounces within 30 days, the last" for more.
+func countOf(n int, event, window string) string {
+	if n <= 1 {
+		return event
+	}
+	return fmt.Sprintf("%d %ss within %s, the last", n, event, window)
+}
+
+func bounceReason(prefix string, v StoredVerdict) string {
+	s := prefix
 	if v.Status != "" {
 		s += " " + v.Status
 	}

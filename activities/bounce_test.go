@@ -239,6 +239,20 @@ func TestUnparseableIsStoredUnmatched(t *testing.T) {
 	}
 }
 
+func TestUnparseableReportCountsForCampaign(t *testing.T) {
+	e := newBounceEnv(t, "ann@example.com")
+	_, row := e.deliver([]byte("Subject: ?\n\nnothing to see\n"), e.returnPath("ann@example.com"))
+
+	if row.Status != store.InboundUnmatched {
+		t.Errorf("status = %s, want unmatched", row.Status)
+	}
+	events := e.events()
+	if len(events) != 1 || events[0].Kind != store.EventBounceReport || events[0].CampaignID != e.campaign {
+		t.Errorf("events = %+v, want one bounce_report on the campaign", events)
+	}
+	e.wantStatuses(nil)
+}
+
 func TestProcessInboundTwiceAppliesOnce(t *testing.T) {
 	e := newBounceEnv(t, "ann@example.com")
 	_, row := e.deliver(dsn("ann@example.com", "5.2.2", "552 mailbox full"), e.returnPath("ann@example.com"))

@@ -1,7 +1,7 @@
 -- Inbound mail and provider notifications for the bounce processor. A row
--- is written before the SMTP receiver answers 250 (or the API answers 202),
--- so nothing that reached pacer is lost; a workflow per row then classifies
--- it and applies its effects. The worker deletes rows older than
+-- is written before the SMTP receiver replies 250 (or the API 202), so
+-- nothing that reached pacer is lost. A workflow per row then classifies it
+-- and applies its effects. The worker deletes rows older than
 -- bounces.retention (30 days by default) unless they are still 'received'.
 CREATE TABLE inbound_messages (
     id                 bigserial PRIMARY KEY,
@@ -14,10 +14,11 @@ CREATE TABLE inbound_messages (
     envelope_recipient text NOT NULL DEFAULT '',
     raw                bytea NOT NULL,
     size               integer NOT NULL,
-    -- received: stored, not processed yet; processed: every verdict reached
-    -- its subscriber; unmatched: unparseable, or a bounce, complaint or
-    -- unsubscribe request that no subscriber could be found for; failed:
-    -- processing gave up (see error).
+    -- received:  stored, not processed yet.
+    -- processed: every verdict reached its subscriber.
+    -- unmatched: unparseable, or a bounce, complaint or unsubscribe request
+    --            that no subscriber was found for.
+    -- failed:    processing failed for good (see error).
     status             text NOT NULL DEFAULT 'received'
                        CHECK (status IN ('received', 'processed', 'unmatched', 'failed')),
     report_kind        text NOT NULL DEFAULT '',

@@ -31,10 +31,10 @@ func BounceWorkflowID(inboundID int64) string {
 // BounceWorkflow processes one stored inbound message on the bounce task
 // queue: a ProcessInbound activity classifies it, applies its effects and
 // stores its verdicts and status in one transaction. The activity is
-// retried without limit, one minute apart at most; after
-// activities.ProcessInboundAttempts failed attempts it marks the row failed
-// instead of failing again, so only an unreachable database keeps it
-// retrying.
+// retried without limit, at most one minute apart. From attempt
+// activities.ProcessInboundAttempts on, a failure marks the row failed
+// instead of failing again, so only an unreachable database keeps the
+// workflow retrying.
 func BounceWorkflow(ctx workflow.Context, in BounceInput) (activities.InboundOutcome, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,

@@ -22,7 +22,7 @@ import (
 )
 
 // post sends body to path with the stack's token and returns the status
-// and the decoded JSON answer.
+// code and the decoded JSON response.
 func post(t *testing.T, s *stacktest.Stack, path, ctype string, body []byte) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest("POST", s.URL+path, bytes.NewReader(body))

@@ -24,10 +24,10 @@ import (
 	"github.com/pacer-email/pacer/internal/testenv"
 )
 
-// TestBounceEndToEnd sends a campaign, returns a DSN for one recipient to
-// the VERP return path of their message with swaks, and checks that the
-// subscriber is bounced, that the campaign report shows it and that the
-// next campaign to the list skips them.
+// TestBounceEndToEnd sends a campaign, then delivers a DSN for one
+// recipient to the VERP return path of their message with swaks. The
+// subscriber must be bounced, the campaign report must show it, and the
+// next campaign to the list must skip them.
 func TestBounceEndToEnd(t *testing.T) {
 	swaks := requireSwaks(t)
 	s := stacktest.New(t)
@@ -107,13 +107,14 @@ func checkBounceAPI(t *testing.T, s *stacktest.Stack, row store.InboundMessage) 
 	if len(list) != 1 || list[0].ID != row.ID {
 		t.Errorf("GET /api/bounces?status=processed = %+v, want row %d", list, row.ID)
 	}
-	var one struct {
+	var detail struct {
 		Status   string                     `json:"status"`
 		Verdicts []activities.StoredVerdict `json:"verdicts"`
 	}
-	s.Do("GET", fmt.Sprintf("/api/bounces/%d", row.ID), nil, &one)
-	if len(one.Verdicts) != 1 || one.Verdicts[0].MatchedBy != "return-path" || one.Verdicts[0].Effect != activities.EffectBounced {
-		t.Errorf("GET /api/bounces/%d verdicts = %+v, want one bounced by return path", row.ID, one.Verdicts)
+	s.Do("GET", fmt.Sprintf("/api/bounces/%d", row.ID), nil, &detail)
+	v := detail.Verdicts
+	if len(v) != 1 || v[0].MatchedBy != "return-path" || v[0].Effect != activities.EffectBounced {
+		t.Errorf("GET /api/bounces/%d verdicts = %+v, want one bounced by return path", row.ID, v)
 	}
 	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/bounces/%d/raw", s.URL, row.ID), nil)
 	req.Header.Set("Authorization", "Bearer "+s.API.Token)
@@ -165,11 +166,32 @@ func TestBounceCasesWholePath(t *testing.T) {
 	}
 	peggy := s.Signer.UnsubscribeAddress(mailid.ID{CampaignID: campaign, SubscriberID: ids["peggy@icloud.example"]}, b.Domain)
 	laura := s.Signer.ReturnPath(mailid.ID{CampaignID: campaign, SubscriberID: ids["laura@example.com"]}, b.Domain)
+	deliveries := caseDeliveries(b.Domain, peggy, laura)
+
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	for _, f := range files {
+		if !slices.ContainsFunc(deliveries, func(d caseDelivery) bool { return d.file == filepath.Base(f) }) {
+			t.Errorf("%s has no expectation here: add one", filepath.Base(f))
+		}
+	}
+	for _, ending := range []string{"LF", "CRLF"} {
+		t.Run(ending, func(t *testing.T) {
+			for _, d := range deliveries {
+				deliverCase(t, s, b, dir, d, ids, ending == "CRLF")
+			}
+		})
+	}
+}
+
+// caseDeliveries lists what each case message must do, as the cases README
+// states it. peggy is our unsubscribe address for Peggy and laura our return
+// path of a message to Laura.
+func caseDeliveries(domain, peggy, laura string) []caseDelivery {
 	const (
 		processed = store.InboundProcessed
 		unmatched = store.InboundUnmatched
 	)
-	deliveries := []caseDelivery{
+	return []caseDelivery{
 		{file: "A01.eml", status: processed, kind: "dsn", statuses: map[string]string{"alice@example.com": "bounced"},
 			events: []string{"bounce/hard alice@example.com", "bounce/soft bob@example.com"}},
 		{file: "A02.eml", status: processed, kind: "bounce", statuses: map[string]string{"carol@example.com": "bounced"},
@@ -178,9 +200,9 @@ func TestBounceCasesWholePath(t *testing.T) {
 		{file: "A05.eml", status: processed, kind: "dsn", statuses: map[string]string{"frank@example.net": "bounced"},
 			events: []string{"bounce/hard frank@example.net"}},
 		{file: "A08.eml", status: processed, kind: "auto_reply"},
-		{file: "A11.eml", rcpt: "abuse@" + b.Domain, status: processed, kind: "complaint",
+		{file: "A11.eml", rcpt: "abuse@" + domain, status: processed, kind: "complaint",
 			statuses: map[string]string{"laura@example.com": "complained"}, events: []string{"complaint laura@example.com"}},
-		{file: "A11b.eml", rcpt: "fbl@" + b.Domain, status: unmatched, kind: "complaint"},
+		{file: "A11b.eml", rcpt: "fbl@" + domain, status: unmatched, kind: "complaint"},
 		{file: "A11b.eml", rcpt: laura, status: processed, kind: "complaint",
 			statuses: map[string]string{"laura@example.com": "complained"},
 			events:   []string{"complaint laura@example.com", "bounce_report"}},
@@ -191,41 +213,37 @@ func TestBounceCasesWholePath(t *testing.T) {
 			statuses: map[string]string{"peggy@icloud.example": "unsubscribed"},
 			events:   []string{"unsubscribe peggy@icloud.example", "bounce_report"}},
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
-	for _, f := range files {
-		if !slices.ContainsFunc(deliveries, func(d caseDelivery) bool { return d.file == filepath.Base(f) }) {
-			t.Errorf("%s has no expectation here: add one", filepath.Base(f))
-		}
+}
+
+// deliverCase sends one case message from a clean state and checks the
+// stored message and its effects.
+func deliverCase(t *testing.T, s *stacktest.Stack, b *stacktest.Bounces, dir string, d caseDelivery,
+	ids map[string]int64, crlf bool) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dir, d.file))
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, ending := range []string{"LF", "CRLF"} {
-		t.Run(ending, func(t *testing.T) {
-			for _, d := range deliveries {
-				raw, err := os.ReadFile(filepath.Join(dir, d.file))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if d.rcpt == "" {
-					d.rcpt = "bounces@" + b.Domain
-				}
-				resetBounceEffects(t, s)
-				sendCase(t, b.Addr, d.rcpt, raw, ending == "CRLF")
-				row, err := s.DB.GetInbound(context.Background(), s.WaitInbound(30*time.Second).ID)
-				if err != nil {
-					t.Fatal(err)
-				}
-				name := d.file + " to " + d.rcpt
-				// SendRaw turns only the last LF into CRLF, to end DATA.
-				if crlfs := bytes.Count(row.Raw, []byte("\r\n")); ending == "LF" && crlfs != 1 ||
-					ending == "CRLF" && crlfs != bytes.Count(row.Raw, []byte("\n")) {
-					t.Errorf("%s: stored message has %d CRLF line endings, not the %s sent", name, crlfs, ending)
-				}
-				if row.Status != d.status || row.ReportKind != d.kind {
-					t.Errorf("%s: stored as %s %s (%s), want %s %s", name, row.Status, row.ReportKind, row.Reason, d.status, d.kind)
-				}
-				checkCaseEffects(t, s, name, ids, d)
-			}
-		})
+	if d.rcpt == "" {
+		d.rcpt = "bounces@" + b.Domain
 	}
+	resetBounceEffects(t, s)
+	sendCase(t, b.Addr, d.rcpt, raw, crlf)
+
+	row, err := s.DB.GetInbound(context.Background(), s.WaitInbound(30*time.Second).ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := d.file + " to " + d.rcpt
+	// SendRaw turns only the last LF into CRLF, to end DATA.
+	crlfs := bytes.Count(row.Raw, []byte("\r\n"))
+	if !crlf && crlfs != 1 || crlf && crlfs != bytes.Count(row.Raw, []byte("\n")) {
+		t.Errorf("%s: stored message has %d CRLF line endings, crlf = %v", name, crlfs, crlf)
+	}
+	if row.Status != d.status || row.ReportKind != d.kind {
+		t.Errorf("%s: stored as %s %s (%s), want %s %s", name, row.Status, row.ReportKind, row.Reason, d.status, d.kind)
+	}
+	checkCaseEffects(t, s, name, ids, d)
 }
 
 // sendCase delivers a case file: with CRLF through the go-smtp client, with

@@ -9,9 +9,9 @@ import (
 )
 
 // Classify parses a stored inbound message according to its format and
-// never fails: a message past the size limit, a notification that no
-// longer parses or an SNS subscription confirmation gives a report of kind
-// unknown whose Reason says why, so the message is stored as unmatched.
+// never fails. A message past the size limit, a notification that no longer
+// parses or an SNS subscription confirmation gives a report of kind unknown
+// whose Reason explains it, so the message is stored as unmatched.
 func Classify(m store.InboundMessage, opts bounce.Options) *bounce.Report {
 	switch m.Format {
 	case store.FormatGeneric:

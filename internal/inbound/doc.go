@@ -3,11 +3,13 @@
 // notifications, feedback-loop complaints, auto-replies and mailto
 // unsubscribe requests), the parsers of provider notifications posted to the
 // API (a generic JSON form and Amazon SES through SNS), and a sweeper that
-// starts processing for rows nobody started and deletes rows past retention.
+// starts processing for rows whose workflow was never started and deletes
+// rows past retention.
 //
 // # SMTP server
 //
-// [Server] accepts mail only for the bounce domain and only for the local
+// [Server] accepts mail only for the bounce domain (and the return path
+// domains of sending domains, see Config.Domains) and only for the local
 // parts pacer hands out or that feedback loops are registered with:
 // bounces and bounces+<token> (VERP return paths), unsubscribe+<token> (the
 // List-Unsubscribe mailto address), postmaster, abuse and fbl, plus

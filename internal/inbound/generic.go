@@ -31,7 +31,7 @@ const maxGenericDiagnostic = 2000
 var enhancedStatusRe = regexp.MustCompile(`^[245]\.[0-9]{1,3}\.[0-9]{1,3}$`)
 
 // ParseGeneric decodes and checks a generic notification. The error names
-// the field or the JSON problem, for a 400 answer.
+// the field or the JSON problem, for a 400 response.
 func ParseGeneric(body []byte) (Generic, error) {
 	var g Generic
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -42,6 +42,7 @@ func ParseGeneric(body []byte) (Generic, error) {
 	if dec.Decode(&struct{}{}) != io.EOF {
 		return Generic{}, errors.New("invalid JSON: more than one value in the body")
 	}
+
 	if g.Email == "" {
 		return Generic{}, errors.New(`"email" is missing`)
 	}
@@ -50,6 +51,7 @@ func ParseGeneric(body []byte) (Generic, error) {
 		return Generic{}, fmt.Errorf(`"email": %w`, err)
 	}
 	g.Email = email
+
 	switch bounce.VerdictKind(g.Type) {
 	case bounce.Hard, bounce.Soft, bounce.Complaint:
 	default:
@@ -59,7 +61,8 @@ func ParseGeneric(body []byte) (Generic, error) {
 		return Generic{}, fmt.Errorf(`"status" %q is not an enhanced status code such as "5.1.1"`, g.Status)
 	}
 	if len(g.Diagnostic) > maxGenericDiagnostic {
-		return Generic{}, fmt.Errorf(`"diagnostic" is %d bytes long: send at most %d`, len(g.Diagnostic), maxGenericDiagnostic)
+		return Generic{}, fmt.Errorf(`"diagnostic" is %d bytes long: send at most %d`,
+			len(g.Diagnostic), maxGenericDiagnostic)
 	}
 	if g.CampaignID < 0 {
 		return Generic{}, fmt.Errorf(`"campaign_id" %d is invalid: leave it out or give a campaign id`, g.CampaignID)

@@ -7,9 +7,9 @@ import (
 )
 
 // limitListener caps the connections open at once and the life of each.
-// A connection past the cap is answered 421 and closed at once instead of
-// waiting in the accept queue, and one open longer than lifetime is closed
-// whatever it does, so idle or slow clients cannot keep real senders out.
+// A connection past the cap gets a 421 reply and is closed at once, instead
+// of waiting in the accept queue. A connection open longer than lifetime is
+// closed whatever it does, so idle or slow clients cannot keep senders out.
 type limitListener struct {
 	net.Listener
 	slots    chan struct{}
@@ -38,8 +38,8 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	}
 }
 
-// turnAway answers a connection past the cap. RFC 5321 section 3.1 lets a
-// server reply 421 instead of its greeting.
+// turnAway replies 421 to a connection past the cap and closes it. RFC 5321
+// section 3.1 lets a server send 421 in place of its greeting.
 func (l *limitListener) turnAway(c net.Conn) {
 	_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	_, _ = c.Write([]byte("421 4.7.0 " + l.hostname + " too many connections, try again later\r\n"))

@@ -17,8 +17,8 @@ const (
 
 // sanitize makes every string of a report built from a provider's JSON
 // valid UTF-8 without control characters and of bounded length, as package
-// bounce does for parsed mail: the report goes to PostgreSQL's jsonb, which
-// rejects \u0000, and to API answers as-is.
+// bounce does for parsed mail. The report goes to PostgreSQL's jsonb, which
+// rejects \u0000, and to API responses as it is.
 func sanitize(r *bounce.Report) {
 	r.Reason = clean(r.Reason, maxDiagnostic)
 	r.FeedbackType = clean(r.FeedbackType, maxField)

@@ -22,19 +22,26 @@ import (
 const (
 	DefaultMaxMessageBytes = 10 << 20 // 10 MiB, the bounce parser's own limit
 	DefaultMaxRecipients   = 10       // a bounce has one; 452 makes a client send the rest later
-	DefaultMaxConnections  = 32       // with 10 MiB each, at most 320 MiB of message buffers
+	DefaultMaxConnections  = 32       // estimate: a 10 MiB message grows a buffer of up to 16 MiB, so 512 MiB at most
 	DefaultReadTimeout     = time.Minute
 	DefaultWriteTimeout    = time.Minute
 	DefaultDataTimeout     = 5 * time.Minute
 	DefaultSessionTimeout  = 10 * time.Minute
 	DefaultStoreTimeout    = 30 * time.Second
 	DefaultStartTimeout    = 10 * time.Second
+	// domainsRefresh is how long the result of Config.Domains is reused.
+	domainsRefresh = 30 * time.Second
 )
 
 // Config configures a Server. Zero fields take the defaults above.
 type Config struct {
-	// Domain is the bounce domain; only its addresses are accepted.
+	// Domain is the bounce domain; only its addresses are accepted, and
+	// those of the domains Domains returns.
 	Domain string
+	// Domains, when set, returns more domains that receive bounces, such as
+	// the return_path_domain of each sending domain. The server calls it at
+	// most every 30 seconds and keeps the last list when a call fails.
+	Domains func(ctx context.Context) ([]string, error)
 	// Hostname is the name in the greeting; default Domain.
 	Hostname        string
 	MaxMessageBytes int64
@@ -103,10 +110,18 @@ type Server struct {
 	smtp  *smtp.Server
 
 	// starts tracks workflow starts running after a 250, so Close can wait
-	// for them; stop cancels them.
-	starts sync.WaitGroup
-	stop   context.CancelFunc
-	ctx    context.Context
+	// for them; stop cancels them. closed, under startMu, keeps a message
+	// stored while Close waits from adding one more.
+	starts  sync.WaitGroup
+	startMu sync.Mutex
+	closed  bool
+	stop    context.CancelFunc
+	ctx     context.Context
+
+	// extra caches the domains of Config.Domains, loaded at extraAt.
+	mu      sync.Mutex
+	extra   map[string]bool
+	extraAt time.Time
 }
 
 // NewServer returns a server that stores accepted messages with db and
@@ -143,6 +158,9 @@ func (s *Server) Serve(l net.Listener) error {
 // starts already under way.
 func (s *Server) Close() error {
 	err := s.smtp.Close()
+	s.startMu.Lock()
+	s.closed = true
+	s.startMu.Unlock()
 	s.stop()
 	s.starts.Wait()
 	if errors.Is(err, smtp.ErrServerClosed) {
@@ -159,7 +177,7 @@ func (s *Server) accepts(rcpt string) bool {
 	if at < 0 {
 		return addr == "postmaster"
 	}
-	if addr[at+1:] != s.cfg.Domain {
+	if d := addr[at+1:]; d != s.cfg.Domain && !s.extraDomain(d) {
 		return false
 	}
 	base, tag, tagged := strings.Cut(addr[:at], "+")
@@ -174,14 +192,44 @@ func (s *Server) accepts(rcpt string) bool {
 	return false
 }
 
-// save stores one message and starts its processing once the client has
-// its answer. The 250 waits for the commit, never for Temporal.
+// extraDomain reports whether domain is one of the domains of
+// Config.Domains, loading them again when the cached list is old.
+func (s *Server) extraDomain(domain string) bool {
+	if s.cfg.Domains == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if time.Since(s.extraAt) >= domainsRefresh {
+		s.extraAt = time.Now()
+		ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+		defer cancel()
+		list, err := s.cfg.Domains(ctx)
+		if err != nil {
+			s.log.Warn("loading the return path domains failed; keeping the last list", zap.Error(err))
+		} else {
+			s.extra = map[string]bool{}
+			for _, d := range list {
+				s.extra[strings.ToLower(strings.TrimSpace(d))] = true
+			}
+		}
+	}
+	return s.extra[domain]
+}
+
+// save stores one message and then starts its processing in the
+// background. The 250 reply waits for the commit, never for Temporal.
 func (s *Server) save(m store.InboundMessage) (int64, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.StoreTimeout)
 	defer cancel()
 	id, err := s.db.SaveInbound(ctx, m)
 	if err != nil {
 		return 0, err
+	}
+	s.startMu.Lock()
+	defer s.startMu.Unlock()
+	if s.closed {
+		return id, nil // the sweeper starts it
 	}
 	s.starts.Add(1)
 	go func() {
@@ -209,7 +257,7 @@ func (s *Server) newSession(c *smtp.Conn) (smtp.Session, error) {
 	return &session{srv: s, conn: c}, nil
 }
 
-// errNoSuchMailbox answers recipients outside the bounce domain.
+// errNoSuchMailbox is the reply to recipients the server does not accept.
 var errNoSuchMailbox = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
 	Message: "no such mailbox: this server accepts only bounce mail for its domain"}
 
@@ -232,8 +280,9 @@ func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 
 func (x *session) Data(r io.Reader) error {
 	cfg := x.srv.cfg
-	// go-smtp sets no deadline while DATA streams in, so the whole transfer,
-	// and the discarding of an oversized rest, gets this one.
+	// go-smtp renews the read deadline only before each command line, so
+	// this one bounds the whole transfer, and the discarding of an
+	// oversized rest, however slowly the client sends.
 	_ = x.conn.Conn().SetReadDeadline(time.Now().Add(cfg.DataTimeout))
 	var buf bytes.Buffer
 	if x.size > 0 && x.size <= cfg.MaxMessageBytes {
@@ -252,6 +301,7 @@ func (x *session) Data(r io.Reader) error {
 		}
 		return err
 	}
+
 	m := store.InboundMessage{Source: store.SourceSMTP, Format: store.FormatMessage,
 		EnvelopeSender: x.from, EnvelopeRecipient: primary(x.rcpts), Raw: buf.Bytes()}
 	id, err := x.srv.save(m)
@@ -296,10 +346,12 @@ func remote(c *smtp.Conn) string {
 // zapPrinter routes go-smtp's internal error log to zap.
 type zapPrinter struct{ log *zap.Logger }
 
+// Connection errors caused by clients (resets, garbage) are common on a
+// public port, so they go to Info rather than Warn.
 func (p zapPrinter) Printf(format string, v ...any) {
-	p.log.Warn("smtp server: " + strings.TrimSpace(fmt.Sprintf(format, v...)))
+	p.log.Info("smtp server: " + strings.TrimSpace(fmt.Sprintf(format, v...)))
 }
 
 func (p zapPrinter) Println(v ...any) {
-	p.log.Warn("smtp server: " + strings.TrimSpace(fmt.Sprintln(v...)))
+	p.log.Info("smtp server: " + strings.TrimSpace(fmt.Sprintln(v...)))
 }

@@ -88,6 +88,29 @@ func TestServerRecipients(t *testing.T) {
 	}
 }
 
+func TestServerReturnPathDomains(t *testing.T) {
+	calls := 0
+	addr := serve(t, inbound.Config{Domains: func(context.Context) ([]string, error) {
+		calls++
+		return []string{"Bounces.News.Example.ORG"}, nil
+	}}, failingSaver{}, nil)
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Mail("", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt("bounces+1.2.abcdefghijklmnop@bounces.news.example.org", nil); err != nil {
+		t.Errorf("RCPT to a return path domain: %v, want 250", err)
+	}
+	wantSMTPError(t, c.Rcpt("bounces@news.example.org", nil), 550, smtp.EnhancedCode{5, 1, 1})
+	if calls != 1 {
+		t.Errorf("the domain list was loaded %d times for two recipients, want 1", calls)
+	}
+}
+
 func TestServerSizeLimit(t *testing.T) {
 	h := newHarness(t, inbound.Config{MaxMessageBytes: 64 << 10})
 	h.subscribe("carol@example.com")
@@ -150,8 +173,8 @@ func TestServerHugeBodyNotHeld(t *testing.T) {
 	runtime.ReadMemStats(&after)
 
 	wantSMTPError(t, err, 552, smtp.EnhancedCode{5, 3, 4})
-	// The server holds at most the 10 MiB limit (a buffer growing by
-	// doubling allocates about twice that); reading 100 MB into memory
+	// The server holds at most the 10 MiB limit, and its buffer, growing by
+	// doubling, allocates about twice that. Reading 100 MB into memory
 	// would allocate far more.
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
 		t.Errorf("sending %d MB allocated %d MB", size>>20, alloc>>20)

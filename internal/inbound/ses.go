@@ -87,9 +87,10 @@ type SES struct {
 // notification sent with SNS raw message delivery. Permanent bounces are
 // hard, Transient and Undetermined ones soft; a complaint whose feedback
 // type is "not-spam" is not a complaint. Our identifiers in the original
-// message's headers (SES includes them when "include original headers" is
-// on) and the VERP source address tie the verdicts to a subscriber. The
-// error names the JSON problem, for a 400 answer.
+// message's headers (SES includes them once headers in notifications are
+// enabled for the identity) and the VERP source address tie the verdicts to
+// a subscriber. The
+// error names the JSON problem, for a 400 response.
 func ParseSES(body []byte, signer *mailid.Signer) (SES, error) {
 	var env snsEnvelope
 	if err := json.Unmarshal(body, &env); err != nil {
@@ -97,11 +98,14 @@ func ParseSES(body []byte, signer *mailid.Signer) (SES, error) {
 	}
 	out := SES{Type: env.Type, TopicARN: env.TopicARN, SubscribeURL: env.SubscribeURL}
 	message := env.Message
+
 	switch env.Type {
-	case SNSSubscriptionConfirmation, SNSUnsubscribeConfirmation:
-		if _, err := url.ParseRequestURI(env.SubscribeURL); env.Type == SNSSubscriptionConfirmation && err != nil {
+	case SNSSubscriptionConfirmation:
+		if _, err := url.ParseRequestURI(env.SubscribeURL); err != nil {
 			return SES{}, fmt.Errorf("SubscriptionConfirmation without a valid SubscribeURL: %q", env.SubscribeURL)
 		}
+		return out, nil
+	case SNSUnsubscribeConfirmation:
 		return out, nil
 	case SNSNotification:
 	case "":
@@ -110,6 +114,7 @@ func ParseSES(body []byte, signer *mailid.Signer) (SES, error) {
 		return SES{}, fmt.Errorf("unknown SNS message type %q: expected %s or %s",
 			env.Type, SNSNotification, SNSSubscriptionConfirmation)
 	}
+
 	var n sesNotification
 	if err := json.Unmarshal([]byte(message), &n); err != nil {
 		return SES{}, fmt.Errorf("SNS Message is not an SES notification: %w", DescribeJSONError(err))
@@ -118,6 +123,7 @@ func ParseSES(body []byte, signer *mailid.Signer) (SES, error) {
 	if out.Event == "" {
 		out.Event = n.EventType
 	}
+
 	switch {
 	case out.Event == "":
 		return SES{}, errors.New("SES notification without notificationType or eventType")

@@ -27,8 +27,8 @@ type SweepStore interface {
 
 var _ SweepStore = (*store.DB)(nil)
 
-// Sweeper starts processing for stored rows nobody started and deletes rows
-// past retention. Rows posted to the API are started at its next pass,
+// Sweeper starts processing for stored rows whose workflow was never
+// started, and deletes rows past retention. Rows posted to the API are started at its next pass,
 // since the API does not start workflows; rows from the SMTP server only
 // after Grace, since the server starts them itself unless Temporal was
 // down. Several sweepers may run at once: starting a row twice is harmless.
@@ -54,8 +54,8 @@ func (s *Sweeper) Run(ctx context.Context) {
 	for {
 		if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			failures++
-			// Temporal or PostgreSQL is down: say so at once, then every
-			// few minutes rather than every pass.
+			// Temporal or PostgreSQL is down: log it at once, then every
+			// few minutes rather than on every pass.
 			if failures == 1 || failures%60 == 0 {
 				s.Log.Warn("bounce sweeper pass failed", zap.Int("failures", failures), zap.Error(err))
 			}

@@ -80,8 +80,8 @@ func TestSweeperPurgesOldRows(t *testing.T) {
 	}
 	for name, id := range ids {
 		_, err := db.GetInbound(ctx, id)
-		if gone := errors.Is(err, store.ErrNotFound); gone != (name == "old processed") {
-			t.Errorf("%s: gone = %v", name, gone)
+		if deleted := errors.Is(err, store.ErrNotFound); deleted != (name == "old processed") {
+			t.Errorf("%s: deleted = %v", name, deleted)
 		}
 	}
 }

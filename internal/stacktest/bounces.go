@@ -42,7 +42,8 @@ func (s *Stack) StartBounces(cfg inbound.Config) *Bounces {
 	}
 	b := &Bounces{Domain: s.Acts.Config.BounceDomain, Queue: testenv.TaskQueue(s.T, "bounces")}
 	w := worker.New(tc, b.Queue, worker.Options{MaxConcurrentActivityExecutionSize: 8})
-	w.RegisterWorkflowWithOptions(workflows.BounceWorkflow, workflow.RegisterOptions{Name: workflows.BounceWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.BounceWorkflow,
+		workflow.RegisterOptions{Name: workflows.BounceWorkflowName})
 	s.Acts.RegisterBounces(w)
 	if err := w.Start(); err != nil {
 		s.T.Fatal(err)

@@ -15,7 +15,7 @@ const (
 	InboundReceived  = "received"  // stored, waiting for its workflow
 	InboundProcessed = "processed" // classified, every verdict reached its subscriber
 	InboundUnmatched = "unmatched" // unparseable, or a verdict without a subscriber
-	InboundFailed    = "failed"    // processing gave up; Error says why
+	InboundFailed    = "failed"    // processing failed for good; Error contains the cause
 )
 
 // Where an inbound message came from, and how its raw bytes are read.
@@ -135,9 +135,10 @@ func (db *DB) ListInbound(ctx context.Context, f InboundFilter) ([]InboundMessag
 }
 
 // PendingInbound returns the ids of rows still waiting for processing,
-// oldest first: rows posted to the API at once, since nothing else starts
-// their workflow, and rows from the SMTP server only when they were
-// received before smtpBefore, since the server starts their workflow itself.
+// oldest first. Rows posted to the API are returned at once, because
+// nothing else starts their workflow. Rows from the SMTP server are
+// returned only when received before smtpBefore, because the server starts
+// their workflow itself.
 func (db *DB) PendingInbound(ctx context.Context, smtpBefore time.Time, limit int) ([]int64, error) {
 	rows, err := db.pool.Query(ctx, `
 		SELECT id FROM inbound_messages
@@ -236,7 +237,8 @@ func (db *DB) FinishInbound(ctx context.Context, id int64, res InboundResult) (b
 		for _, ch := range res.Changes {
 			ids = append(ids, ch.SubscriberID)
 		}
-		if _, err := tx.Exec(ctx, `SELECT 1 FROM subscribers WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
+		_, err = tx.Exec(ctx, `SELECT 1 FROM subscribers WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+		if err != nil {
 			return fmt.Errorf("lock subscribers: %w", err)
 		}
 		if err := insertEventsTx(ctx, tx, res.Events); err != nil {

@@ -56,8 +56,9 @@ func cmd(tp *textproto.Conn, line string, want int) (int, string, error) {
 
 // dotStuff prepares data for DATA the way an SMTP server reads it back
 // (RFC 5321 section 4.5.2): a dot that starts a line after CRLF is doubled,
-// and the data ends with CRLF "." CRLF. A server sees no line start after a
-// bare LF, so those lines are left alone; a final bare LF becomes CRLF.
+// and the data ends with CRLF "." CRLF. A line after a bare LF does not
+// start a line for the server, so it is left alone. A final bare LF
+// becomes CRLF.
 func dotStuff(data []byte) []byte {
 	var b bytes.Buffer
 	atLineStart := true

@@ -16,10 +16,11 @@ import (
 	"github.com/pacer-email/pacer/internal/store"
 )
 
-// Body limits of the bounce endpoints. An SNS message is at most 256 KiB.
+// Body limits of the bounce endpoints. An SNS message is at most 256 KiB;
+// its JSON escaping inside the SNS envelope can make it longer.
 const (
 	maxClassifyBody = bounce.DefaultMaxBytes
-	maxSESBody      = 256 << 10
+	maxSESBody      = 1 << 20
 	maxGenericBody  = 64 << 10
 )
 
@@ -31,8 +32,8 @@ const (
 // certificate from SigningCertURL, and pacer sends no traffic beyond
 // loopback. It requires instead a token in the URL query, derived from the
 // signing secret; GET /api/bounces/hooks shows the URL to subscribe. For
-// the same reason pacer never fetches SubscribeURL: the row, the answer and
-// the log carry it for an operator to open.
+// the same reason pacer never fetches SubscribeURL: the stored row, the
+// response and the log contain it, for an operator to open.
 func (s *Server) registerBounces(r *gin.Engine) {
 	api := r.Group("/api", s.auth())
 	api.POST("/bounces/classify", s.bounceHandler(s.classifyBounce))
@@ -215,8 +216,10 @@ func (s *Server) genericHook(c *gin.Context) (int, any, error) {
 func (s *Server) sesHook(c *gin.Context) (int, any, error) {
 	token := c.Query("token")
 	if subtle.ConstantTimeCompare([]byte(token), []byte(s.sesToken())) != 1 {
-		s.Log.Warn("SES notification rejected: missing or invalid token in the URL", zap.String("remote", c.ClientIP()))
-		return http.StatusForbidden, gin.H{"error": "missing or invalid token: subscribe the URL that GET /api/bounces/hooks shows"}, nil
+		s.Log.Warn("SES notification rejected: missing or invalid token in the URL",
+			zap.String("remote", c.ClientIP()))
+		return http.StatusForbidden, gin.H{
+			"error": "missing or invalid token: subscribe the URL that GET /api/bounces/hooks shows"}, nil
 	}
 	body, err := readBody(c, maxSESBody)
 	if err != nil {
