@@ -28,7 +28,7 @@ type SendEmailsInput struct {
 	StaleClaimAge time.Duration
 }
 
-// SendEmailsResult is what is left of a batch after a bulk run.
+// SendEmailsResult is the state of a batch after a bulk run.
 type SendEmailsResult struct {
 	// Stopped is Paused or Cancelled when the campaign stopped the run.
 	Stopped string
@@ -243,9 +243,9 @@ const maxConnectFailures = 3
 
 // sendOne sends to one recipient, reconnecting and backing off as the
 // replies require, and returns the connection to use next. The outcome is
-// appended to pending; the next claim on this connection stores it in the
-// same transaction, so a killed worker leaves at most one send per
-// connection between the final dot and its stored outcome.
+// appended to pending, and the next claim on this connection stores it in
+// the same transaction. A killed worker therefore leaves at most one send
+// per connection between the final dot and its stored outcome.
 func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Recipient, buf []byte, pending *[]store.Outcome) (*smtpsend.Conn, []byte) {
 	if rc.Status != store.SubscriberActive {
 		*pending = append(*pending, store.Outcome{SubscriberID: rc.SubscriberID, Status: store.SendSkipped,

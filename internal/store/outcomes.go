@@ -9,7 +9,7 @@ import (
 )
 
 // Claim marks sends as committing under claim, right before the final dot of
-// DATA. Only queued or retry rows are claimed; the returned ids are the rows
+// DATA. Only queued or retry rows are claimed. The returned ids are the rows
 // this caller now owns, so a row that another worker or an earlier attempt
 // already finished is never sent twice.
 func (db *DB) Claim(ctx context.Context, campaignID int64, claim string, ids []int64) ([]int64, error) {
@@ -125,8 +125,9 @@ func recordOutcomes(ctx context.Context, q querier, campaignID int64, claim stri
 }
 
 // ReleaseClaim returns a claimed send to the queue without charging an
-// attempt, for replies that say nothing about the recipient (throttling, a
-// used-up quota) or a connection lost before the final dot was written.
+// attempt. It is for replies about the sender, not the recipient
+// (throttling, a used-up quota), and for a connection lost before the final
+// dot was written.
 func (db *DB) ReleaseClaim(ctx context.Context, campaignID int64, claim string, subscriberID int64) error {
 	_, err := db.pool.Exec(ctx, `
 		UPDATE sends SET status = CASE WHEN attempts > 0 THEN 'retry' ELSE 'queued' END, claim = ''
