@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.uber.org/zap"
 
@@ -16,11 +15,11 @@ import (
 // Application error types of webhook deliveries. WebhookRejected and
 // WebhookUnreachable are retried; the others end the delivery at once.
 const (
-	// ErrTypeWebhookRejected is a non-2xx answer other than 410.
+	// ErrTypeWebhookRejected is a non-2xx response other than 410.
 	ErrTypeWebhookRejected = "WebhookRejected"
-	// ErrTypeWebhookUnreachable is a delivery that got no HTTP answer.
+	// ErrTypeWebhookUnreachable is a delivery that got no HTTP response.
 	ErrTypeWebhookUnreachable = "WebhookUnreachable"
-	// ErrTypeWebhookGone is a 410 answer: the receiver wants no retries.
+	// ErrTypeWebhookGone is a 410 response: the receiver wants no retries.
 	ErrTypeWebhookGone = "WebhookGone"
 	// ErrTypeWebhookForbidden is an address webhooks may not reach.
 	ErrTypeWebhookForbidden = "WebhookForbidden"
@@ -41,10 +40,10 @@ type WebhookFailInput struct {
 }
 
 // DeliverWebhook makes one attempt to post a delivery to its endpoint and
-// records it. A 2xx answer marks the delivery delivered. A 410, a disabled
-// endpoint or a refused address returns a non-retryable error; any other
-// answer, and no answer, a retryable one, so the workflow's retry policy
-// paces the attempts. A delivery whose endpoint was deleted is done.
+// records it. A 2xx response marks the delivery delivered. A 410, a disabled
+// endpoint or a rejected address returns a non-retryable error. Any other
+// response, or none, returns a retryable error, so the workflow's retry
+// policy paces the attempts. A delivery whose endpoint was deleted is done.
 func (a *Activities) DeliverWebhook(ctx context.Context, in WebhookInput) error {
 	d, ep, err := a.DB.WebhookDelivery(ctx, in.DeliveryID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -53,7 +52,10 @@ func (a *Activities) DeliverWebhook(ctx context.Context, in WebhookInput) error 
 	if err != nil {
 		return err
 	}
+
 	if d.Status == store.DeliveryDelivered {
+		// An earlier attempt got through but its worker died before it
+		// could report back: do not post again.
 		return nil
 	}
 	if !ep.Enabled {
@@ -61,28 +63,27 @@ func (a *Activities) DeliverWebhook(ctx context.Context, in WebhookInput) error 
 		return temporal.NewNonRetryableApplicationError(msg, ErrTypeWebhookDisabled, nil)
 	}
 	if a.Webhooks == nil {
-		return temporal.NewNonRetryableApplicationError("the worker has no webhook client", ErrTypeWebhookDisabled, nil)
+		msg := "the worker has no webhook client: run it with the webhooks role"
+		return temporal.NewNonRetryableApplicationError(msg, ErrTypeWebhookDisabled, nil)
 	}
+
 	ev := webhook.Event{ID: d.EventID, Type: d.EventType, CreatedAt: d.CreatedAt, Data: d.Payload}
 	resp, sendErr := a.Webhooks.Send(ctx, ep.URL, ep.Secret, ev)
 	outcome := classifyWebhook(resp, sendErr)
 	delivered := outcome == nil
-	if err := a.DB.RecordWebhookAttempt(ctx, d.ID, resp.StatusCode, attemptError(resp, sendErr), delivered); err != nil {
+	err = a.DB.RecordWebhookAttempt(ctx, d.ID, resp.StatusCode, attemptError(resp, sendErr), delivered)
+	if err != nil {
 		if delivered {
 			// Retrying posts the event again; receivers de-duplicate by id.
 			return err
 		}
 		a.Log.Warn("recording a webhook attempt failed", zap.Int64("delivery_id", d.ID), zap.Error(err))
 	}
-	if outcome != nil {
-		a.Log.Debug("webhook attempt failed", zap.Int64("delivery_id", d.ID), zap.Int64("endpoint_id", ep.ID),
-			zap.Int32("attempt", activity.GetInfo(ctx).Attempt), zap.Error(outcome))
-	}
 	return outcome
 }
 
-// classifyWebhook maps a receiver's answer to nil (delivered) or the error
-// the retry policy acts on.
+// classifyWebhook maps a receiver's response to nil (delivered) or to the
+// error the retry policy acts on.
 func classifyWebhook(resp webhook.Response, err error) error {
 	var forbidden *webhook.ForbiddenError
 	switch {
@@ -93,7 +94,8 @@ func classifyWebhook(resp webhook.Response, err error) error {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil
 	case resp.StatusCode == 410:
-		return temporal.NewNonRetryableApplicationError("HTTP "+resp.Status+": the receiver is gone", ErrTypeWebhookGone, nil)
+		msg := "HTTP " + resp.Status + ": the receiver is gone"
+		return temporal.NewNonRetryableApplicationError(msg, ErrTypeWebhookGone, nil)
 	default:
 		return temporal.NewApplicationError("HTTP "+resp.Status, ErrTypeWebhookRejected)
 	}

@@ -15,8 +15,8 @@ CREATE TABLE webhook_endpoints (
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 
--- event_id is what receivers de-duplicate on: the same event reaches an
--- endpoint at most once as a row, however often a trigger sees it.
+-- event_id is the key receivers de-duplicate on. The unique key keeps one
+-- row per event and endpoint, however often a trigger fires for the event.
 -- created_at is when the event happened, not when the row was written.
 CREATE TABLE webhook_deliveries (
     id               bigserial PRIMARY KEY,
@@ -75,8 +75,8 @@ CREATE TRIGGER webhook_events AFTER INSERT ON events
     FOR EACH STATEMENT EXECUTE FUNCTION webhook_fanout_events();
 
 -- Sends that became delivered. Only the new rows are captured, to keep the
--- trigger cheap: a send reaches 'delivered' once (only queued, retry and
--- committing rows take an outcome), and the event id names the send, so a
+-- trigger cheap. A send reaches 'delivered' once, because only queued, retry
+-- and committing rows take an outcome. The event id names the send, so a
 -- later update of a delivered row adds nothing.
 CREATE FUNCTION webhook_fanout_sends() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -104,7 +104,8 @@ CREATE TRIGGER webhook_sends AFTER UPDATE ON sends
 
 -- Campaign status changes. PostgreSQL allows no column list (UPDATE OF
 -- status) on a trigger with transition tables, so the old and new rows are
--- compared here; campaigns are updated a few times per run, so both are cheap.
+-- compared here. Campaigns are updated a few times per run, so capturing
+-- both is cheap.
 CREATE FUNCTION webhook_fanout_campaigns() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN

@@ -14,14 +14,24 @@ import (
 	"github.com/pacer-email/pacer/workflows"
 )
 
-// webhookWorker builds the worker of the webhook task queue and starts the
-// dispatcher that turns pending outbox rows into delivery workflows; the
-// dispatcher stops with ctx.
+// webhookWorkerOptions polls with more pollers than the SDK's two. Each
+// delivery is a short workflow; with two pollers, thousands of deliveries
+// stalled for a minute at a time on the Temporal dev server.
+var webhookWorkerOptions = worker.Options{
+	MaxConcurrentWorkflowTaskPollers: 8,
+	MaxConcurrentActivityTaskPollers: 8,
+}
+
+// webhookWorker builds the worker of the webhook task queue. It also starts
+// the dispatcher, which turns pending outbox rows into delivery workflows
+// until ctx is done.
 func webhookWorker(ctx context.Context, tc client.Client, db *store.DB, acts *activities.Activities,
 	cfg config.Config, log *zap.Logger) worker.Worker {
 	queue := cfg.Temporal.TaskQueues.Webhooks
-	acts.Webhooks = webhook.NewClient(webhook.ClientConfig{AllowPrivate: cfg.Webhooks.AllowPrivate, Timeout: cfg.Webhooks.Timeout})
-	w := worker.New(tc, queue, worker.Options{})
+	acts.Webhooks = webhook.NewClient(webhook.ClientConfig{
+		AllowPrivate: cfg.Webhooks.AllowPrivate, Timeout: cfg.Webhooks.Timeout,
+	})
+	w := worker.New(tc, queue, webhookWorkerOptions)
 	w.RegisterWorkflowWithOptions(workflows.WebhookWorkflow, wfName(workflows.WebhookWorkflowName))
 	acts.RegisterWebhooks(w)
 

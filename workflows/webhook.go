@@ -74,7 +74,7 @@ func WebhookWorkflow(ctx workflow.Context, in WebhookInput) error {
 			},
 		},
 	})
-	// Marking the row failed is bookkeeping: retry it until the database answers.
+	// Marking the row failed is bookkeeping: retry it until the database is back.
 	bookkeeping := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},

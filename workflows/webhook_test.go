@@ -60,13 +60,17 @@ func TestWebhookWorkflowFailsForGood(t *testing.T) {
 		scheduleToClose time.Duration
 		wantAttempts    int32
 	}{
-		{"410 Gone", temporal.NewNonRetryableApplicationError("HTTP 410 Gone", activities.ErrTypeWebhookGone, nil), 0, 1},
+		{"410 Gone", temporal.NewNonRetryableApplicationError("HTTP 410 Gone", activities.ErrTypeWebhookGone, nil),
+			0, 1},
 		// The policy, not the error, stops a retryable type of the list.
-		{"refused address", temporal.NewApplicationError("webhook: 10.0.0.1 is ...", activities.ErrTypeWebhookForbidden), 0, 1},
+		{"refused address", temporal.NewApplicationError("webhook: 10.0.0.1 is ...",
+			activities.ErrTypeWebhookForbidden),
+			0, 1},
 		// Attempts at 0, 5, 15 and 35 s; the next one, at 75 s, is past
 		// the deadline. (The test environment caps retries at 10 attempts,
 		// so the 24-hour default cannot be played out here.)
-		{"retries exhausted", temporal.NewApplicationError("HTTP 500", activities.ErrTypeWebhookRejected), time.Minute, 4},
+		{"retries exhausted", temporal.NewApplicationError("HTTP 500", activities.ErrTypeWebhookRejected),
+			time.Minute, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

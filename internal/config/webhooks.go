@@ -70,10 +70,12 @@ func (w Webhooks) validate() []error {
 		bad("retry.backoff_coefficient %g: use 1 or more", r.BackoffCoefficient)
 	}
 	if r.MaximumInterval < r.InitialInterval {
-		bad("retry.maximum_interval %s: use at least retry.initial_interval (%s)", r.MaximumInterval, r.InitialInterval)
+		bad("retry.maximum_interval %s: use at least retry.initial_interval (%s)",
+			r.MaximumInterval, r.InitialInterval)
 	}
 	if r.ScheduleToClose < r.InitialInterval {
-		bad("retry.schedule_to_close %s: use at least retry.initial_interval (%s), for example 24h", r.ScheduleToClose, r.InitialInterval)
+		bad("retry.schedule_to_close %s: use at least retry.initial_interval (%s), for example 24h",
+			r.ScheduleToClose, r.InitialInterval)
 	}
 	return errs
 }

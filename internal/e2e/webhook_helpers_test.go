@@ -62,8 +62,12 @@ func newWebhookStack(t *testing.T, opts workflows.WebhookOptions, allowPrivate b
 	queue := testenv.TaskQueue(t, "webhooks")
 	acts := &activities.Activities{DB: s.DB, Log: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
 		Webhooks: webhook.NewClient(webhook.ClientConfig{AllowPrivate: allowPrivate, Timeout: 5 * time.Second})}
-	w := worker.New(tc, queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.WebhookWorkflow, workflow.RegisterOptions{Name: workflows.WebhookWorkflowName})
+	// Eight pollers, as the worker's webhooks role has.
+	w := worker.New(tc, queue, worker.Options{
+		MaxConcurrentWorkflowTaskPollers: 8, MaxConcurrentActivityTaskPollers: 8,
+	})
+	w.RegisterWorkflowWithOptions(workflows.WebhookWorkflow,
+		workflow.RegisterOptions{Name: workflows.WebhookWorkflowName})
 	acts.RegisterWebhooks(w)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
@@ -106,7 +110,8 @@ func (s *webhookStack) deliveries(endpointID int64, status string) []store.Webho
 
 // waitDeliveries polls until the endpoint has want deliveries, all in
 // status, and returns them.
-func (s *webhookStack) waitDeliveries(endpointID int64, status string, want int, timeout time.Duration) []store.WebhookDelivery {
+func (s *webhookStack) waitDeliveries(endpointID int64, status string, want int,
+	timeout time.Duration) []store.WebhookDelivery {
 	s.T.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -215,7 +220,8 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 }
 
 // snapshot returns copies of what the receiver counted.
-func (r *receiver) snapshot() (answered map[int]int, ok map[string]int, events map[string]webhook.Event, problems []string) {
+func (r *receiver) snapshot() (answered map[int]int, ok map[string]int,
+	events map[string]webhook.Event, problems []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return maps.Clone(r.answered), maps.Clone(r.ok), maps.Clone(r.events), slices.Clone(r.problems)

@@ -17,6 +17,7 @@ import (
 	"github.com/pacer-email/pacer/internal/store"
 	"github.com/pacer-email/pacer/internal/testenv"
 	"github.com/pacer-email/pacer/internal/webhook"
+	"github.com/pacer-email/pacer/workflows"
 )
 
 // TestWebhookReceiverDownThenUp sends a campaign while the receiver answers
@@ -72,7 +73,8 @@ func TestWebhookReceiverDownThenUp(t *testing.T) {
 		}
 	}
 	if len(ok) != want || answered[http.StatusOK] != want {
-		t.Errorf("the receiver accepted %d distinct events in %d requests, want %d", len(ok), answered[http.StatusOK], want)
+		t.Errorf("the receiver accepted %d distinct events in %d requests, want %d",
+			len(ok), answered[http.StatusOK], want)
 	}
 	checkSentEvents(t, events, id, n)
 	t.Logf("%d events (%d sent, %d campaign_status); answers %v", want, n, statuses, answered)
@@ -188,7 +190,9 @@ func TestWebhookRetriesExhaustedThenReplay(t *testing.T) {
 	s := newWebhookStack(t, opts, true)
 	rcv := newReceiver(t, http.StatusInternalServerError)
 	const secret = "my-own-secret-0123456789"
-	ep := s.createWebhook(map[string]any{"url": rcv.URL, "secret": secret, "event_types": []string{"campaign_status"}})
+	ep := s.createWebhook(map[string]any{
+		"url": rcv.URL, "secret": secret, "event_types": []string{"campaign_status"},
+	})
 	if ep.Secret != "" {
 		t.Errorf("the answer repeats a secret the caller chose")
 	}
@@ -216,14 +220,41 @@ func TestWebhookRetriesExhaustedThenReplay(t *testing.T) {
 		t.Errorf("after replay: accepted %d times, attempts %d (were %d), problems %v; want once, one more attempt",
 			ok[d.EventID], got.Attempts, d.Attempts, problems)
 	}
+}
 
-	// A delivery in flight cannot be replayed.
-	if _, err := s.DB.Pool().Exec(context.Background(), `UPDATE webhook_deliveries SET status = 'delivering' WHERE id = $1`, d.ID); err != nil {
-		t.Fatal(err)
-	}
-	err := s.API.Do(context.Background(), "POST", fmt.Sprintf("/api/webhooks/%d/deliveries/%d/replay", ep.ID, d.ID), nil, nil)
+// TestWebhookReplayInFlight refuses to replay a delivery whose workflow
+// runs, and takes one whose workflow an operator terminated.
+func TestWebhookReplayInFlight(t *testing.T) {
+	s := newWebhookStack(t, fastWebhookRetries, true)
+	rcv := newReceiver(t, http.StatusServiceUnavailable)
+	ep := s.createWebhook(map[string]any{"url": rcv.URL})
+	rcv.setSecret(ep.Secret)
+	changeStatus(t, s, store.StatusScheduled)
+	var d store.WebhookDelivery
+	waitUntil(t, "a refused attempt", 30*time.Second, func() bool {
+		ds := s.deliveries(ep.ID, store.DeliveryDelivering)
+		if len(ds) == 1 && ds[0].Attempts > 0 {
+			d = ds[0]
+			return true
+		}
+		return false
+	})
+	ctx := context.Background()
+	replay := fmt.Sprintf("/api/webhooks/%d/deliveries/%d/replay", ep.ID, d.ID)
+	err := s.API.Do(ctx, "POST", replay, nil, nil)
 	if apiErr := (*apiclient.Error)(nil); !errors.As(err, &apiErr) || apiErr.Status != http.StatusConflict {
 		t.Errorf("replaying a delivery in flight: %v, want 409", err)
+	}
+
+	err = s.Server.Temporal.TerminateWorkflow(ctx, workflows.WebhookWorkflowID(d.ID), "", "test: operator stops it")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv.setAnswer(http.StatusOK)
+	s.Do("POST", replay, nil, nil)
+	s.waitDeliveries(ep.ID, store.DeliveryDelivered, 1, 30*time.Second)
+	if _, ok, _, _ := rcv.snapshot(); ok[d.EventID] != 1 {
+		t.Errorf("event %s accepted %d times after the replay, want 1", d.EventID, ok[d.EventID])
 	}
 }
 
@@ -282,7 +313,8 @@ func TestWebhookRefusesInternalAddresses(t *testing.T) {
 			t.Errorf("POST /api/webhooks %s: %v, want 400 naming the address class", u, err)
 		}
 	}
-	err := s.API.Do(context.Background(), "POST", "/api/webhooks", map[string]any{"url": "ftp://hooks.example.com/"}, nil)
+	ftp := map[string]any{"url": "ftp://hooks.example.com/"}
+	err := s.API.Do(context.Background(), "POST", "/api/webhooks", ftp, nil)
 	if apiErr := (*apiclient.Error)(nil); !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest {
 		t.Errorf("POST /api/webhooks ftp://: %v, want 400", err)
 	}
@@ -295,7 +327,8 @@ func TestWebhookRefusesInternalAddresses(t *testing.T) {
 	}
 	changeStatus(t, s, store.StatusScheduled)
 	d := s.waitDeliveries(ep.ID, store.DeliveryFailed, 1, 30*time.Second)[0]
-	if d.Attempts != 1 || !strings.Contains(d.LastError, "127.0.0.1") || !strings.Contains(d.LastError, "allow_private") {
+	refused := strings.Contains(d.LastError, "127.0.0.1") && strings.Contains(d.LastError, "allow_private")
+	if d.Attempts != 1 || !refused {
 		t.Errorf("delivery to localhost: %d attempts, error %q; want one refused attempt", d.Attempts, d.LastError)
 	}
 	if n := rcv.conns.Load(); n != 0 {

@@ -25,7 +25,8 @@ type DeliveryFilter struct {
 }
 
 // ListWebhookDeliveries returns an endpoint's deliveries, newest first.
-func (db *DB) ListWebhookDeliveries(ctx context.Context, endpointID int64, f DeliveryFilter) ([]WebhookDelivery, error) {
+func (db *DB) ListWebhookDeliveries(ctx context.Context, endpointID int64,
+	f DeliveryFilter) ([]WebhookDelivery, error) {
 	q := psql.Select(deliveryColumns).From("webhook_deliveries d").
 		Where("d.endpoint_id = ?", endpointID).OrderBy("d.id DESC")
 	if f.Status != "" {
@@ -51,13 +52,16 @@ func (db *DB) ListWebhookDeliveries(ctx context.Context, endpointID int64, f Del
 }
 
 // ReplayWebhookDelivery queues a failed or delivered delivery of an
-// endpoint again. It returns ErrDeliveryInFlight when the delivery is
-// pending or being delivered.
-func (db *DB) ReplayWebhookDelivery(ctx context.Context, endpointID, deliveryID int64) (WebhookDelivery, error) {
+// endpoint again. With stuck set it also takes a delivering one; the caller
+// must know that no workflow delivers it any more. It returns
+// ErrDeliveryInFlight when the delivery is in another status.
+func (db *DB) ReplayWebhookDelivery(ctx context.Context, endpointID, deliveryID int64,
+	stuck bool) (WebhookDelivery, error) {
 	d, err := scanDelivery(db.pool.QueryRow(ctx, `
 		UPDATE webhook_deliveries d SET status = 'pending', delivered_at = NULL
-		WHERE d.id = $1 AND d.endpoint_id = $2 AND d.status IN ('failed', 'delivered')
-		RETURNING `+deliveryColumns, deliveryID, endpointID))
+		WHERE d.id = $1 AND d.endpoint_id = $2
+		  AND (d.status IN ('failed', 'delivered') OR ($3 AND d.status = 'delivering'))
+		RETURNING `+deliveryColumns, deliveryID, endpointID, stuck))
 	if err == nil {
 		return d, nil
 	}
@@ -90,7 +94,8 @@ func (db *DB) ReplayFailedWebhooks(ctx context.Context, endpointID int64) (int64
 // rows stay locked. The ids start returns are marked delivering; the rest
 // stay pending for the next round. It returns how many rows it locked and
 // how many start reported as started.
-func (db *DB) DispatchWebhooks(ctx context.Context, limit int, start func(ctx context.Context, ids []int64) []int64) (locked, started int, err error) {
+func (db *DB) DispatchWebhooks(ctx context.Context, limit int,
+	start func(ctx context.Context, ids []int64) []int64) (locked, started int, err error) {
 	err = db.Transact(ctx, func(tx pgx.Tx) error {
 		// The partial index on pending rows keeps this scan short however
 		// many delivered rows the table holds.
@@ -136,8 +141,8 @@ func (db *DB) WebhookDelivery(ctx context.Context, id int64) (WebhookDelivery, W
 }
 
 // RecordWebhookAttempt counts one delivery attempt with the receiver's
-// status code (0 when none answered) and the error, and marks the delivery
-// delivered or still delivering.
+// status code (0 when no response arrived) and the error. It marks the
+// delivery delivered or still delivering.
 func (db *DB) RecordWebhookAttempt(ctx context.Context, id int64, code int, errText string, delivered bool) error {
 	_, err := db.pool.Exec(ctx, `
 		UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = $2, last_error = $3,

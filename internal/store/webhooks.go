@@ -75,7 +75,8 @@ func (db *DB) CreateWebhookEndpoint(ctx context.Context, e WebhookEndpoint) (Web
 
 // GetWebhookEndpoint returns one endpoint.
 func (db *DB) GetWebhookEndpoint(ctx context.Context, id int64) (WebhookEndpoint, error) {
-	e, err := scanEndpoint(db.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE id = $1`, id))
+	row := db.pool.QueryRow(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE id = $1`, id)
+	e, err := scanEndpoint(row)
 	if err != nil {
 		return WebhookEndpoint{}, notFound(err, "webhook", id)
 	}

@@ -23,7 +23,8 @@ func newFanoutFixture(t *testing.T) fanoutFixture {
 	f := fanoutFixture{db: testenv.DB(t)}
 	for _, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
 		var id int64
-		err := f.db.Pool().QueryRow(ctx, `INSERT INTO subscribers (email, email_key) VALUES ($1, $1) RETURNING id`, email).Scan(&id)
+		err := f.db.Pool().QueryRow(ctx,
+			`INSERT INTO subscribers (email, email_key) VALUES ($1, $1) RETURNING id`, email).Scan(&id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,7 +36,8 @@ func newFanoutFixture(t *testing.T) fanoutFixture {
 		t.Fatal(err)
 	}
 	f.campaign = c.ID
-	_, err = f.db.Pool().Exec(ctx, `INSERT INTO sends (campaign_id, subscriber_id, batch_no) SELECT $1, unnest($2::bigint[]), 0`,
+	_, err = f.db.Pool().Exec(ctx,
+		`INSERT INTO sends (campaign_id, subscriber_id, batch_no) SELECT $1, unnest($2::bigint[]), 0`,
 		f.campaign, f.subs)
 	if err != nil {
 		t.Fatal(err)
@@ -54,20 +56,24 @@ func (f fanoutFixture) happen(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := f.db.RecordOutcomes(ctx, f.campaign, "claim-1", 0, []store.Outcome{
-		{SubscriberID: f.subs[0], Status: store.SendDelivered, Attempts: 1, Code: 250, Reply: "250 2.0.0 queued as X1"},
-		{SubscriberID: f.subs[1], Status: store.SendHardBounced, Attempts: 1, Code: 550, EnhancedCode: "5.1.1", Reply: "550 5.1.1 unknown user"},
+		{SubscriberID: f.subs[0], Status: store.SendDelivered, Attempts: 1, Code: 250,
+			Reply: "250 2.0.0 queued as X1"},
+		{SubscriberID: f.subs[1], Status: store.SendHardBounced, Attempts: 1, Code: 550, EnhancedCode: "5.1.1",
+			Reply: "550 5.1.1 unknown user"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub := f.subs[2]
+	c, sub := f.campaign, f.subs[2]
 	err = f.db.AddEvents(ctx, []store.Event{
-		{CampaignID: f.campaign, SubscriberID: sub, Kind: store.EventOpen, Machine: true},
-		{CampaignID: f.campaign, SubscriberID: sub, Kind: store.EventClick, Detail: map[string]any{"url": "https://example.com/a?b=1"}},
-		{CampaignID: f.campaign, SubscriberID: sub, Kind: store.EventUnsubscribe},
-		{CampaignID: f.campaign, SubscriberID: sub, Kind: store.EventComplaint, Detail: map[string]any{"feedback_type": "abuse"}},
-		{CampaignID: f.campaign, Kind: store.EventThrottle, Detail: map[string]any{"reply": "421 slow down"}},
-		{CampaignID: f.campaign, SubscriberID: sub, Kind: store.EventBounceReport},
+		{CampaignID: c, SubscriberID: sub, Kind: store.EventOpen, Machine: true},
+		{CampaignID: c, SubscriberID: sub, Kind: store.EventClick,
+			Detail: map[string]any{"url": "https://example.com/a?b=1"}},
+		{CampaignID: c, SubscriberID: sub, Kind: store.EventUnsubscribe},
+		{CampaignID: c, SubscriberID: sub, Kind: store.EventComplaint,
+			Detail: map[string]any{"feedback_type": "abuse"}},
+		{CampaignID: c, Kind: store.EventThrottle, Detail: map[string]any{"reply": "421 slow down"}},
+		{CampaignID: c, SubscriberID: sub, Kind: store.EventBounceReport},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +102,9 @@ func (f fanoutFixture) deliveries(t *testing.T, endpointID int64) map[string]sto
 func (f fanoutFixture) endpoint(t *testing.T, enabled bool, types ...string) int64 {
 	t.Helper()
 	ep, err := f.db.CreateWebhookEndpoint(context.Background(), store.WebhookEndpoint{
-		URL: "https://hooks.example.com/" + strings.Join(types, "-"), Secret: "whsec_test_0123456789", EventTypes: types, Enabled: enabled})
+		URL:    "https://hooks.example.com/" + strings.Join(types, "-"),
+		Secret: "whsec_test_0123456789", EventTypes: types, Enabled: enabled,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +120,8 @@ func TestWebhookFanOutEachType(t *testing.T) {
 
 	got := f.deliveries(t, all)
 	want := map[string]map[string]any{
-		"sent":            {"subscriber_id": f.subs[0], "email": "a@example.com", "status": "delivered", "smtp_code": 250},
+		"sent": {"subscriber_id": f.subs[0], "email": "a@example.com", "status": "delivered",
+			"smtp_code": 250},
 		"bounced":         {"subscriber_id": f.subs[1], "email": "b@example.com", "type": "hard", "status": "5.1.1"},
 		"opened":          {"subscriber_id": f.subs[2], "email": "c@example.com", "machine": true},
 		"clicked":         {"subscriber_id": f.subs[2], "email": "c@example.com", "url": "https://example.com/a?b=1"},
@@ -147,7 +156,8 @@ func TestWebhookFanOutEachType(t *testing.T) {
 	sub := f.deliveries(t, clicks)
 	if len(sub) != 2 || sub["clicked"].EventID != got["clicked"].EventID ||
 		sub["campaign_status"].EventID != got["campaign_status"].EventID {
-		t.Errorf("the clicked+campaign_status endpoint got %v, want the same two events as the catch-all one", keys(sub))
+		t.Errorf("the clicked+campaign_status endpoint got %v, want the same two events as the catch-all one",
+			keys(sub))
 	}
 	if n := len(f.deliveries(t, disabled)); n != 0 {
 		t.Errorf("the disabled endpoint got %d deliveries", n)
@@ -164,7 +174,8 @@ func TestWebhookFanOutDeduplicates(t *testing.T) {
 	// Updating a delivered send again, re-queuing recipients (campaign
 	// row updated, status unchanged) and setting the same status again
 	// are no new events.
-	if _, err := f.db.Pool().Exec(ctx, `UPDATE sends SET reply = reply || ' (again)' WHERE status = 'delivered'`); err != nil {
+	_, err := f.db.Pool().Exec(ctx, `UPDATE sends SET reply = reply || ' (again)' WHERE status = 'delivered'`)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.db.QueueRecipients(ctx, f.campaign, 10); err != nil {
@@ -212,7 +223,8 @@ func TestWebhookFanOutWithoutEndpoints(t *testing.T) {
 	f.endpoint(t, false)
 	f.happen(t)
 	var n int
-	if err := f.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM webhook_deliveries`).Scan(&n); err != nil {
+	err := f.db.Pool().QueryRow(context.Background(), `SELECT count(*) FROM webhook_deliveries`).Scan(&n)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if n != 0 {

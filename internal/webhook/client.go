@@ -27,10 +27,10 @@ type ClientConfig struct {
 }
 
 // Client posts signed events. It never uses a proxy and never follows a
-// redirect, and unless AllowPrivate is set it refuses to connect to an
-// [Internal] address: the check runs on the address being dialed, after
-// DNS resolution and before the connection is attempted, so a name that
-// resolves to an internal host later (DNS rebinding) is refused too.
+// redirect. Unless AllowPrivate is set, it does not connect to an
+// [Internal] address. The check runs on the address being dialed, after DNS
+// resolution and before the connection is attempted, so a name that
+// resolves to an internal host later (DNS rebinding) is rejected too.
 type Client struct {
 	http      *http.Client
 	userAgent string
@@ -83,7 +83,7 @@ func refuseInternal(_, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-// Response is what a receiver answered.
+// Response is the receiver's HTTP response.
 type Response struct {
 	StatusCode int
 	// Status is the status line's text, such as "503 Service Unavailable".

@@ -50,8 +50,8 @@ func TestClientRefusesInternalAddresses(t *testing.T) {
 	urls := []string{
 		srv.URL,
 		"http://localhost:" + strconv.Itoa(port) + "/hook",
-		// Nothing listens there; the dialer refuses before connect(2), so
-		// no packet leaves and the answer is immediate.
+		// Nothing listens there. The dialer rejects the address before
+		// connect(2), so no packet leaves and Send returns at once.
 		"http://10.0.0.1:9/hook",
 		"http://169.254.169.254/latest/meta-data/",
 		"http://[::ffff:127.0.0.1]:" + strconv.Itoa(port) + "/",
@@ -98,7 +98,8 @@ func TestClientSendsSignedRequest(t *testing.T) {
 	}
 	ts := got.Header.Get(HeaderTimestamp)
 	if err := Verify(secret, body, ts, got.Header.Get(HeaderSignature), time.Now(), time.Minute); err != nil {
-		t.Errorf("the receiver cannot verify the request: %v (timestamp %s, signature %s)", err, ts, got.Header.Get(HeaderSignature))
+		t.Errorf("the receiver cannot verify the request: %v (timestamp %s, signature %s)",
+			err, ts, got.Header.Get(HeaderSignature))
 	}
 }
 
@@ -113,7 +114,8 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 		w.WriteHeader(http.StatusTemporaryRedirect)
 		_, _ = w.Write([]byte(strings.Repeat("moved ", 100)))
 	}))
-	resp, err := NewClient(ClientConfig{AllowPrivate: true}).Send(context.Background(), srv.URL, "whsec_test_0123456789", testEvent)
+	c := NewClient(ClientConfig{AllowPrivate: true})
+	resp, err := c.Send(context.Background(), srv.URL, "whsec_test_0123456789", testEvent)
 	if err != nil || resp.StatusCode != http.StatusTemporaryRedirect || followed.Load() {
 		t.Errorf("Send = %d, %v, followed %v; want the 307 itself", resp.StatusCode, err, followed.Load())
 	}

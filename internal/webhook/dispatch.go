@@ -18,9 +18,9 @@ import (
 type StartFunc func(ctx context.Context, deliveryID int64) error
 
 // Dispatcher moves pending outbox rows to delivery workflows. Every worker
-// with the webhooks role runs one; they share the rows through FOR UPDATE
-// SKIP LOCKED, and the workflow id names the row, so a row is delivered by
-// one workflow at a time.
+// with the webhooks role runs one, and they share the rows through FOR
+// UPDATE SKIP LOCKED. The workflow id names the row, so one workflow at a
+// time delivers a row.
 type Dispatcher struct {
 	DB    *store.DB
 	Log   *zap.Logger
@@ -75,7 +75,10 @@ func (d *Dispatcher) startAll(ctx context.Context, ids []int64) []int64 {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := d.Start(ctx, id)
+			// The rows stay locked meanwhile, so each start gets startTimeout.
+			sctx, cancel := context.WithTimeout(ctx, startTimeout)
+			err := d.Start(sctx, id)
+			cancel()
 			var running *serviceerror.WorkflowExecutionAlreadyStarted
 			switch {
 			case err == nil:
@@ -96,6 +99,9 @@ func (d *Dispatcher) startAll(ctx context.Context, ids []int64) []int64 {
 	}
 	return out
 }
+
+// startTimeout bounds one workflow start.
+const startTimeout = 10 * time.Second
 
 func (d *Dispatcher) batchSize() int {
 	if d.BatchSize > 0 {

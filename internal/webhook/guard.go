@@ -20,11 +20,11 @@ type ForbiddenError struct {
 }
 
 func (e *ForbiddenError) Error() string {
-	what := e.Host + " resolves to " + e.IP.String() + ","
+	subject := e.Host + " resolves to " + e.IP.String() + ","
 	if e.Host == e.IP.String() {
-		what = e.Host + " is"
+		subject = e.Host + " is"
 	}
-	return "webhook: " + what + " a loopback, private or link-local address; " +
+	return "webhook: " + subject + " a loopback, private or link-local address; " +
 		"pacer refuses it unless webhooks.allow_private is true"
 }
 

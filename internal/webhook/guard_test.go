@@ -44,7 +44,7 @@ func TestInternal(t *testing.T) {
 	}
 }
 
-// fakeResolver answers every name with the same addresses and counts the
+// fakeResolver returns the same addresses for every name and counts the
 // lookups.
 type fakeResolver struct {
 	addrs   []netip.Addr
@@ -58,7 +58,9 @@ func (r *fakeResolver) LookupNetIP(context.Context, string, string) ([]netip.Add
 
 func TestCheckURL(t *testing.T) {
 	public := &fakeResolver{addrs: []netip.Addr{netip.MustParseAddr("93.184.216.34")}}
-	rebound := &fakeResolver{addrs: []netip.Addr{netip.MustParseAddr("93.184.216.34"), netip.MustParseAddr("127.0.0.1")}}
+	rebound := &fakeResolver{addrs: []netip.Addr{
+		netip.MustParseAddr("93.184.216.34"), netip.MustParseAddr("127.0.0.1"),
+	}}
 	tests := []struct {
 		name      string
 		url       string

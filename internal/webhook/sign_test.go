@@ -68,11 +68,13 @@ func TestNewSecret(t *testing.T) {
 
 func TestEventBody(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 30, 0, 0, time.FixedZone("CET", 3600))
-	body, err := Event{ID: "ev_7", Type: EventClicked, CreatedAt: at, Data: json.RawMessage(`{"url":"https://example.com/a"}`)}.Body()
+	ev := Event{ID: "ev_7", Type: EventClicked, CreatedAt: at, Data: json.RawMessage(`{"url":"https://example.com/a"}`)}
+	body, err := ev.Body()
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = `{"id":"ev_7","type":"clicked","created_at":"2026-03-01T11:30:00Z","data":{"url":"https://example.com/a"}}`
+	const want = `{"id":"ev_7","type":"clicked","created_at":"2026-03-01T11:30:00Z",` +
+		`"data":{"url":"https://example.com/a"}}`
 	if string(body) != want {
 		t.Errorf("body = %s\nwant   %s", body, want)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -8,10 +9,13 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.uber.org/zap"
 
 	"github.com/pacer-email/pacer/internal/store"
 	"github.com/pacer-email/pacer/internal/webhook"
+	"github.com/pacer-email/pacer/workflows"
 )
 
 // webhookRoutes registers the webhook endpoints and their deliveries.
@@ -44,13 +48,14 @@ func (r webhookRequest) validate() error {
 		}
 	}
 	if r.Secret != "" && len(r.Secret) < minSecretLength {
-		return invalid("secret is %d characters: use at least %d, or leave it out to have one generated", len(r.Secret), minSecretLength)
+		return invalid("secret is %d characters: use at least %d, or leave it out to have one generated",
+			len(r.Secret), minSecretLength)
 	}
 	return nil
 }
 
-// webhookCreated is the answer to POST /api/webhooks: the endpoint, with
-// its secret when pacer generated it. It is never shown again.
+// webhookCreated is the response to POST /api/webhooks: the endpoint, with
+// its secret when pacer generated it. The API never shows it again.
 type webhookCreated struct {
 	store.WebhookEndpoint
 	Secret string `json:"secret,omitempty"`
@@ -69,6 +74,7 @@ func (s *Server) createWebhook(c *gin.Context) (any, error) {
 	if err != nil {
 		return nil, webhookURLError(err)
 	}
+
 	ep := store.WebhookEndpoint{URL: u.String(), Secret: req.Secret, EventTypes: req.EventTypes, Enabled: true}
 	generated := ep.Secret == ""
 	if generated {
@@ -79,6 +85,7 @@ func (s *Server) createWebhook(c *gin.Context) (any, error) {
 	if req.Enabled != nil {
 		ep.Enabled = *req.Enabled
 	}
+
 	ep, err = s.DB.CreateWebhookEndpoint(ctx, ep)
 	if err != nil {
 		return nil, err
@@ -91,7 +98,7 @@ func (s *Server) createWebhook(c *gin.Context) (any, error) {
 	return created{out}, nil
 }
 
-// webhookURLError turns a refused URL into a 400 that says why.
+// webhookURLError turns a rejected URL into a 400 with the reason.
 func webhookURLError(err error) error {
 	var forbidden *webhook.ForbiddenError
 	var bad *webhook.InvalidURLError
@@ -125,7 +132,9 @@ func (s *Server) deleteWebhook(c *gin.Context) (any, error) {
 	return gin.H{"deleted": id}, nil
 }
 
-var deliveryStatuses = []string{store.DeliveryPending, store.DeliveryDelivering, store.DeliveryDelivered, store.DeliveryFailed}
+var deliveryStatuses = []string{
+	store.DeliveryPending, store.DeliveryDelivering, store.DeliveryDelivered, store.DeliveryFailed,
+}
 
 func (s *Server) listDeliveries(c *gin.Context) (any, error) {
 	id, err := pathID(c, "id")
@@ -149,7 +158,9 @@ func (s *Server) listDeliveries(c *gin.Context) (any, error) {
 }
 
 // replayDelivery queues one failed or delivered delivery again; the
-// dispatcher starts its workflow within a poll interval.
+// dispatcher starts its workflow within a poll interval. A delivering one
+// is queued again only when its workflow no longer runs, as after an
+// operator terminated it.
 func (s *Server) replayDelivery(c *gin.Context) (any, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -159,7 +170,11 @@ func (s *Server) replayDelivery(c *gin.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.DB.ReplayWebhookDelivery(c.Request.Context(), id, deliveryID)
+	ctx := c.Request.Context()
+	d, err := s.DB.ReplayWebhookDelivery(ctx, id, deliveryID, false)
+	if errors.Is(err, store.ErrDeliveryInFlight) && !s.webhookRunning(ctx, deliveryID) {
+		d, err = s.DB.ReplayWebhookDelivery(ctx, id, deliveryID, true)
+	}
 	if errors.Is(err, store.ErrDeliveryInFlight) {
 		return nil, &ConflictError{Msg: fmt.Sprintf("%v: wait for it to be delivered or to fail", err)}
 	}
@@ -168,6 +183,21 @@ func (s *Server) replayDelivery(c *gin.Context) (any, error) {
 	}
 	s.Log.Info("webhook delivery replayed", zap.Int64("webhook_id", id), zap.Int64("delivery_id", deliveryID))
 	return d, nil
+}
+
+// webhookRunning reports whether a delivery's workflow runs. When the
+// lookup fails it reports true, so the delivery is left as it is.
+func (s *Server) webhookRunning(ctx context.Context, deliveryID int64) bool {
+	desc, err := s.Temporal.DescribeWorkflowExecution(ctx, workflows.WebhookWorkflowID(deliveryID), "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return false
+	}
+	if err != nil {
+		s.Log.Warn("describing a webhook workflow failed", zap.Int64("delivery_id", deliveryID), zap.Error(err))
+		return true
+	}
+	return desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 }
 
 // replayFailed queues every failed delivery of an endpoint again.
