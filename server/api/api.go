@@ -46,6 +46,7 @@ type Server struct {
 	AllowPrivateWebhooks bool
 
 	progress progressTracker
+	counts   countsCache
 }
 
 // Handler returns the Gin engine with every route.

@@ -126,7 +126,7 @@ func (s *Server) campaignView(ctx context.Context, id int64) (CampaignView, erro
 	if err != nil {
 		return CampaignView{}, err
 	}
-	counts, err := s.DB.Counts(ctx, id)
+	counts, err := s.counts.get(ctx, s.DB, id, camp.Status)
 	if err != nil {
 		return CampaignView{}, err
 	}

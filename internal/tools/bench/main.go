@@ -97,7 +97,7 @@ func run(o options) error {
 	if err := c.Do(ctx, "POST", fmt.Sprintf("/api/campaigns/%d/send", camp.ID), nil, nil); err != nil {
 		return err
 	}
-	final, err := watch.Watch(ctx, c, camp.ID, io.Discard, false, 100*time.Millisecond)
+	final, err := watch.Watch(ctx, c, camp.ID, io.Discard, false, time.Second)
 	if err != nil {
 		return err
 	}
