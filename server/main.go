@@ -26,6 +26,7 @@ import (
 	"github.com/pacer-email/pacer/internal/events"
 	"github.com/pacer-email/pacer/internal/logging"
 	"github.com/pacer-email/pacer/internal/mailid"
+	"github.com/pacer-email/pacer/internal/metrics"
 	"github.com/pacer-email/pacer/internal/store"
 	"github.com/pacer-email/pacer/internal/temporalconn"
 	"github.com/pacer-email/pacer/server/api"
@@ -100,7 +101,11 @@ func run(args []string) error {
 
 	gin.SetMode(gin.ReleaseMode)
 	evw := events.NewWriter(db, log, events.Config{})
-	srv := &api.Server{DB: db, Temporal: tc, Log: log, Signer: signer, Options: cfg.WorkflowOptions(), Events: evw,
+	m := metrics.NewServer(func() (uint64, uint64, uint64, int) {
+		st := evw.Stats()
+		return st.Enqueued, st.Written, st.Dropped, st.Pending
+	})
+	srv := &api.Server{DB: db, Temporal: tc, Log: log, Signer: signer, Options: cfg.WorkflowOptions(), Events: evw, Metrics: m,
 		DNSResolver: cfg.DNS.Resolver, AllowPrivateWebhooks: cfg.Webhooks.AllowPrivate}
 	httpSrv := &http.Server{Addr: *listen, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

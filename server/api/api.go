@@ -20,6 +20,7 @@ import (
 
 	"github.com/pacer-email/pacer/internal/events"
 	"github.com/pacer-email/pacer/internal/mailid"
+	"github.com/pacer-email/pacer/internal/metrics"
 	"github.com/pacer-email/pacer/internal/store"
 	"github.com/pacer-email/pacer/server/web"
 	"github.com/pacer-email/pacer/workflows"
@@ -33,8 +34,8 @@ type Server struct {
 	Signer   *mailid.Signer
 	// Options are the workflow options new campaign runs start with.
 	Options workflows.Options
-	// TaskQueues lists the queues whose pollers the diagnostics check.
-	CampaignQueue string
+	// Metrics counts requests and serves /metrics; nil disables both.
+	Metrics *metrics.Server
 	// Events buffers the open, click and unsubscribe events of the
 	// tracking endpoints; nil writes each one at once.
 	Events *events.Writer
@@ -55,6 +56,9 @@ func (s *Server) Handler() *gin.Engine {
 	r.Use(gin.Recovery(), s.accessLog())
 	r.GET("/healthz", s.health)
 	r.GET("/readyz", s.ready)
+	if s.Metrics != nil {
+		r.GET("/metrics", gin.WrapH(s.Metrics.Handler()))
+	}
 	s.trackingRoutes(r)
 
 	api := r.Group("/api", s.auth())
@@ -182,6 +186,9 @@ func (s *Server) accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
+		if s.Metrics != nil {
+			s.Metrics.ObserveRequest(c.FullPath(), c.Writer.Status())
+		}
 		if c.Writer.Status() >= 500 || c.Request.URL.Path == "/healthz" {
 			return
 		}
