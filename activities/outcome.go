@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/pacer-email/pacer/internal/pacing"
 	"github.com/pacer-email/pacer/internal/smtpreply"
 	"github.com/pacer-email/pacer/internal/smtpsend"
 	"github.com/pacer-email/pacer/internal/store"
@@ -166,6 +167,17 @@ func (a *Activities) pauseCampaign(ctx context.Context, log *zap.Logger, campaig
 		return
 	}
 	log.Warn("campaign paused", zap.String("reason", reason))
+}
+
+// configuredQuotaReason explains a pause for a used-up hourly or daily
+// quota of the server's own settings.
+func configuredQuotaReason(serverName string, err error) (string, bool) {
+	var qe *pacing.QuotaError
+	if !errors.As(err, &qe) {
+		return "", false
+	}
+	return fmt.Sprintf("server %q used its configured sending quota; it starts over at %s: resume the campaign then",
+		serverName, qe.Reset.UTC().Format(time.RFC3339)), true
 }
 
 func quotaReason(serverName string, v verdict) string {

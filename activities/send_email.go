@@ -68,6 +68,10 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 		return SendEmailResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidCampaign, err)
 	}
 	if err := srv.limiter.Wait(ctx); err != nil {
+		if reason, ok := configuredQuotaReason(srv.srv.Name, err); ok {
+			a.pauseCampaign(ctx, log, in.CampaignID, reason)
+			return SendEmailResult{Stopped: store.StatusPaused, Reason: reason}, nil
+		}
 		return SendEmailResult{}, err
 	}
 	conn, err := srv.pool.Get(ctx)

@@ -278,6 +278,10 @@ func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Re
 			r.dialFailures.Store(0)
 		}
 		if err := r.srv.limiter.Wait(ctx); err != nil {
+			if reason, ok := configuredQuotaReason(r.srv.srv.Name, err); ok {
+				r.stop(store.StatusPaused, reason)
+				r.a.pauseCampaign(ctx, r.log, r.in.CampaignID, reason)
+			}
 			return conn, buf
 		}
 		claimed := false

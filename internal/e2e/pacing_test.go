@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,5 +44,32 @@ func TestRateHoldsAndChangesLive(t *testing.T) {
 	s.WaitStatus(id, "Done", 2*time.Minute)
 	if got := assertOncePerRecipient(t, sink); got != 1500 {
 		t.Errorf("%d recipients got mail, want 1500", got)
+	}
+}
+
+// TestDailyQuotaPausesCampaign sends through a server with a daily quota of
+// 60: the campaign pauses at exactly 60 delivered with a reason naming the
+// quota, and nothing more is sent.
+func TestDailyQuotaPausesCampaign(t *testing.T) {
+	s := stacktest.New(t)
+	sink := testenv.NewSMTPServer(t, nil)
+	listID, _ := s.ImportList(stacktest.SubscribersCSV(100, "quota.example.com"))
+	var srv struct {
+		ID int64 `json:"id"`
+	}
+	s.Do("POST", "/api/servers", map[string]any{"name": "quota " + testenv.RandomSuffix(), "host": "127.0.0.1",
+		"port": sink.Port, "quota_per_day": 60, "max_connections": 3, "task_queue": s.SendQueue}, &srv)
+	id := s.CreateCampaign(listID, []int64{srv.ID}, 40)
+	s.Send(id)
+	c := s.WaitStatus(id, "Paused", time.Minute)
+	if !strings.Contains(c.StatusReason, "quota") {
+		t.Errorf("pause reason %q does not name the quota", c.StatusReason)
+	}
+	time.Sleep(2 * time.Second)
+	if n := len(sink.Messages()); n != 60 {
+		t.Errorf("server received %d messages, want the daily quota of 60", n)
+	}
+	if c = s.Campaign(id); c.Counts.Delivered != 60 || c.Counts.Queued != 40 {
+		t.Errorf("counts = %+v, want 60 delivered and 40 still queued", c.Counts)
 	}
 }

@@ -6,14 +6,30 @@ package pacing
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/pacer-email/pacer/internal/store"
 )
 
-// TokenSource grants up to want tokens of a server and returns the current
-// effective rate in messages per second (0 means unlimited).
+// TokenSource grants up to want tokens of a server.
 type TokenSource interface {
-	TakeTokens(ctx context.Context, serverID int64, want int) (granted int, rate float64, err error)
+	TakeTokens(ctx context.Context, serverID int64, want int) (store.Grant, error)
+}
+
+// maxQuotaWait is the longest a send waits for a quota to start over; a
+// longer wait (an hourly or daily quota) is returned as a QuotaError.
+const maxQuotaWait = time.Minute
+
+// QuotaError says a server's hourly or daily quota is used up.
+type QuotaError struct {
+	ServerID int64
+	Reset    time.Time
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("server %d has used its sending quota until %s", e.ServerID, e.Reset.UTC().Format(time.RFC3339))
 }
 
 // unlimitedRecheck is how often an unlimited server's rate is read again, so
@@ -43,7 +59,8 @@ func (l *Limiter) Rate() float64 {
 	return l.rate
 }
 
-// Wait blocks until this worker may send one message.
+// Wait blocks until this worker may send one message. It returns a
+// *QuotaError when a quota is used up for longer than a minute.
 func (l *Limiter) Wait(ctx context.Context) error {
 	for {
 		l.mu.Lock()
@@ -58,25 +75,38 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		}
 		// Ask for about 50 ms of tokens: few round trips, small bursts.
 		want := max(1, int(l.rate*0.05))
-		granted, rate, err := l.src.TakeTokens(ctx, l.serverID, want)
+		if l.rate <= 0 {
+			want = 10 // quota only: a few at a time, so workers share it
+		}
+		g, err := l.src.TakeTokens(ctx, l.serverID, want)
 		if err != nil {
 			l.mu.Unlock()
 			return err
 		}
-		l.rate = rate
-		if rate <= 0 {
+		l.rate = g.Rate
+		if !g.Limited {
 			l.unlimited = time.Now()
 			l.mu.Unlock()
 			return nil
 		}
 		l.unlimited = time.Time{}
-		if granted > 0 {
-			l.tokens += granted - 1
+		if g.Tokens > 0 {
+			l.tokens += g.Tokens - 1
 			l.mu.Unlock()
 			return nil
 		}
 		l.mu.Unlock()
-		wait := min(time.Duration(float64(time.Second)/rate), 100*time.Millisecond)
+		wait := 100 * time.Millisecond
+		if g.Rate > 0 {
+			wait = min(time.Duration(float64(time.Second)/g.Rate), wait)
+		}
+		if !g.QuotaReset.IsZero() {
+			until := time.Until(g.QuotaReset)
+			if until > maxQuotaWait {
+				return &QuotaError{ServerID: l.serverID, Reset: g.QuotaReset}
+			}
+			wait = max(until, wait)
+		}
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
