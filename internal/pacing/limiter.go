@@ -73,8 +73,9 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			l.mu.Unlock()
 			return nil
 		}
-		// Ask for about 50 ms of tokens: few round trips, small bursts.
-		want := max(1, int(l.rate*0.05))
+		// Ask for about 20 ms of tokens: few round trips, and little left
+		// unused when a batch ends with tokens in hand.
+		want := max(1, int(l.rate*0.02))
 		if l.rate <= 0 {
 			want = 10 // quota only: a few at a time, so workers share it
 		}
