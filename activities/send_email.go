@@ -74,13 +74,25 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 		}
 		return SendEmailResult{}, err
 	}
+	v, err := a.sendClaimed(ctx, srv, in.CampaignID, claim, rc, msg)
+	if err != nil {
+		return SendEmailResult{}, err
+	}
+	return a.settle(ctx, log, in, srv, claim, rc, v)
+}
+
+// sendClaimed sends one message over a pooled connection, claiming the send
+// right before the final dot, and releases the claim again when the reply
+// is about the sender rather than the recipient.
+func (a *Activities) sendClaimed(ctx context.Context, srv *serverState, campaignID int64, claim string,
+	rc store.Recipient, msg composed) (verdict, error) {
 	conn, err := srv.pool.Get(ctx)
 	if err != nil {
-		return SendEmailResult{}, fmt.Errorf("send to %s: %w", rc.Email, err)
+		return verdict{}, fmt.Errorf("send to %s: %w", rc.Email, err)
 	}
 	claimed := false
 	res := conn.Send(msg.From, msg.To, msg.Body, func() error {
-		ids, err := a.DB.Claim(ctx, in.CampaignID, claim, []int64{rc.SubscriberID})
+		ids, err := a.DB.Claim(ctx, campaignID, claim, []int64{rc.SubscriberID})
 		if err != nil {
 			return err
 		}
@@ -93,12 +105,19 @@ func (a *Activities) SendEmail(ctx context.Context, in SendEmailInput) (SendEmai
 	srv.pool.Put(conn)
 	v := classify(res)
 	a.observe(srv.srv.Name, v)
-	if claimed && v.action == actThrottled || claimed && v.action == actQuota {
-		if err := a.DB.ReleaseClaim(ctx, in.CampaignID, claim, rc.SubscriberID); err != nil {
-			return SendEmailResult{}, err
+	if claimed && (v.action == actThrottled || v.action == actQuota) {
+		if err := a.DB.ReleaseClaim(ctx, campaignID, claim, rc.SubscriberID); err != nil {
+			return verdict{}, err
 		}
 	}
+	return v, nil
+}
 
+// settle records what one retry attempt came to and turns it into the
+// activity's result: a retryable error while attempts remain, a
+// non-retryable one for a final failure.
+func (a *Activities) settle(ctx context.Context, log *zap.Logger, in SendEmailInput, srv *serverState,
+	claim string, rc store.Recipient, v verdict) (SendEmailResult, error) {
 	switch v.action {
 	case actNotClaimed:
 		return SendEmailResult{Status: store.SendCommitting}, nil

@@ -264,23 +264,10 @@ func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Re
 		if r.stopped.Load() != nil || ctx.Err() != nil {
 			return conn, buf
 		}
-		if conn == nil {
-			conn, err = r.srv.pool.Get(ctx)
-			if err != nil {
-				if n := r.dialFailures.Add(1); n >= maxConnectFailures {
-					r.serverErr.CompareAndSwap(nil, &err)
-					return nil, buf
-				}
-				r.log.Warn("connect failed", zap.Error(err))
-				sleep(ctx, time.Second)
-				continue
-			}
-			r.dialFailures.Store(0)
-		}
-		if err := r.srv.limiter.Wait(ctx); err != nil {
-			if reason, ok := configuredQuotaReason(r.srv.srv.Name, err); ok {
-				r.stop(store.StatusPaused, reason)
-				r.a.pauseCampaign(ctx, r.log, r.in.CampaignID, reason)
+		var ready bool
+		if conn, ready = r.prepare(ctx, conn); !ready {
+			if conn == nil && r.serverErr.Load() == nil && r.stopped.Load() == nil && ctx.Err() == nil {
+				continue // the dial failed; try again
 			}
 			return conn, buf
 		}
@@ -333,6 +320,34 @@ func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Re
 		*pending = append(*pending, outcomeFor(v, rc, r.in.MaxAttempts, time.Now()))
 		return conn, buf
 	}
+}
+
+// prepare gets a connection when the last one was given back, and waits for
+// a send token. It reports false when the run cannot send now: the server
+// is unreachable, a quota is used up or the run stopped.
+func (r *batchRun) prepare(ctx context.Context, conn *smtpsend.Conn) (*smtpsend.Conn, bool) {
+	if conn == nil {
+		var err error
+		conn, err = r.srv.pool.Get(ctx)
+		if err != nil {
+			if n := r.dialFailures.Add(1); n >= maxConnectFailures {
+				r.serverErr.CompareAndSwap(nil, &err)
+				return nil, false
+			}
+			r.log.Warn("connect failed", zap.Error(err))
+			sleep(ctx, time.Second)
+			return nil, false
+		}
+		r.dialFailures.Store(0)
+	}
+	if err := r.srv.limiter.Wait(ctx); err != nil {
+		if reason, ok := configuredQuotaReason(r.srv.srv.Name, err); ok {
+			r.stop(store.StatusPaused, reason)
+			r.a.pauseCampaign(ctx, r.log, r.in.CampaignID, reason)
+		}
+		return conn, false
+	}
+	return conn, true
 }
 
 func sleep(ctx context.Context, d time.Duration) {
