@@ -130,7 +130,10 @@ type batchRun struct {
 	stopped atomic.Pointer[stop]
 
 	dialFailures atomic.Int32
-	serverErr    atomic.Pointer[error]
+	// composed and composeFailures count rendered and failed messages.
+	composed        atomic.Int64
+	composeFailures atomic.Int64
+	serverErr       atomic.Pointer[error]
 }
 
 func (r *batchRun) stopReason() *stop { return r.stopped.Load() }
@@ -237,6 +240,10 @@ func (r *batchRun) connectionLoop(ctx context.Context, work <-chan store.Recipie
 // them without waiting for its next claim.
 const maxPending = 16
 
+// maxComposeFailures is how many messages in a row may fail to render,
+// with none rendered, before the run pauses the campaign.
+const maxComposeFailures = 10
+
 // maxConnectFailures is how many dials in a row may fail before the batch
 // gives the server up and the workflow fails over.
 const maxConnectFailures = 3
@@ -256,8 +263,16 @@ func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Re
 	if err != nil {
 		*pending = append(*pending, store.Outcome{SubscriberID: rc.SubscriberID, Status: store.SendFailed,
 			Attempts: rc.Attempts + 1, Reply: err.Error(), Reason: store.ReasonInvalid})
+		// A template that fails for everyone would fail the whole list:
+		// pause instead, once it failed maxComposeFailures times in a row.
+		if r.composeFailures.Add(1) >= maxComposeFailures && r.composed.Load() == 0 {
+			reason := fmt.Sprintf("the campaign's template fails for every recipient so far (%v): fix the template, then resume and re-dispatch the failed sends", err)
+			r.stop(store.StatusPaused, reason)
+			r.a.pauseCampaign(ctx, r.log, r.in.CampaignID, reason)
+		}
 		return conn, buf
 	}
+	r.composed.Add(1)
 	buf = msg.Body
 	reconnects, throttles := 0, 0
 	for {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -108,8 +109,12 @@ func run(args []string) error {
 	srv := &api.Server{DB: db, Temporal: tc, Log: log, Signer: signer, Options: cfg.WorkflowOptions(), Events: evw, Metrics: m,
 		DNSResolver: cfg.DNS.Resolver, AllowPrivateWebhooks: cfg.Webhooks.AllowPrivate}
 	httpSrv := &http.Server{Addr: *listen, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another pacer server running? `make down` stops the demo's)", *listen, err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- httpSrv.ListenAndServe() }()
+	go func() { errc <- httpSrv.Serve(ln) }()
 	log.Info("server started", zap.String("listen", *listen), zap.String("temporal", cfg.Temporal.Address))
 	select {
 	case err := <-errc:

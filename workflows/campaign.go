@@ -73,10 +73,16 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (CampaignResult, e
 	if r.cancelled {
 		return r.finish(ctx, actx)
 	}
-	if !r.paused {
-		if err := r.setStatus(ctx, actx, store.StatusSending, ""); err != nil {
-			return CampaignResult{}, err
+	if r.paused {
+		// Paused while Scheduled or Queuing: queuing set its own status
+		// since, so say Paused again.
+		if r.st.Status != store.StatusPaused {
+			if err := r.setStatus(ctx, actx, store.StatusPaused, "paused by request"); err != nil {
+				return CampaignResult{}, err
+			}
 		}
+	} else if err := r.setStatus(ctx, actx, store.StatusSending, ""); err != nil {
+		return CampaignResult{}, err
 	}
 	return r.send(ctx, actx)
 }
@@ -271,6 +277,14 @@ func (r *campaignRun) finish(ctx workflow.Context, actx workflow.Context) (Campa
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return CampaignResult{}, err
+	}
+	// A re-dispatch accepted while the campaign was finishing has queued
+	// sends again: send them before the workflow ends, or nobody would.
+	if !r.cancelled && len(r.st.Rerun) > 0 {
+		if err := r.setStatus(ctx, actx, store.StatusSending, "re-dispatched"); err != nil {
+			return CampaignResult{}, err
+		}
+		return r.send(ctx, actx)
 	}
 	return CampaignResult{Status: status, Counts: countsMap(counts)}, nil
 }

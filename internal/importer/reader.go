@@ -37,9 +37,9 @@ type Row struct {
 // RowError reports a row that was skipped. The import goes on: call Next
 // again for the next row.
 type RowError struct {
-	Line   int    // physical line where the row starts; the header is line 1
-	Email  string // the email field as it appears in the file, if it could be read
-	Reason string // what is wrong and how to fix it
+	Line   int    `json:"line"`   // physical line where the row starts; the header is line 1
+	Email  string `json:"email"`  // the email field as it appears in the file, if it could be read
+	Reason string `json:"reason"` // what is wrong and how to fix it
 }
 
 func (e *RowError) Error() string {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/gin-gonic/gin"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -59,6 +60,7 @@ type Option func(*workflows.Options)
 // New starts workers and the API for this test.
 func New(t *testing.T, opts ...Option) *Stack {
 	t.Helper()
+	gin.SetMode(gin.ReleaseMode) // no route dump per test
 	db := testenv.DB(t)
 	tc := testenv.Temporal(t)
 	ctx := context.Background()

@@ -6,8 +6,10 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -54,6 +56,9 @@ type Server struct {
 func (s *Server) Handler() *gin.Engine {
 	r := gin.New()
 	r.Use(gin.Recovery(), s.accessLog())
+	r.NoRoute(func(c *gin.Context) {
+		c.JSON(http.StatusNotFound, gin.H{"error": fmt.Sprintf("no route %s %s: see the API table in the README", c.Request.Method, c.Request.URL.Path)})
+	})
 	r.GET("/healthz", s.health)
 	r.GET("/readyz", s.ready)
 	if s.Metrics != nil {
@@ -151,8 +156,24 @@ func pathID(c *gin.Context, name string) (int64, error) {
 	return id, nil
 }
 
+// bindJSON decodes the request body into dst. Unknown fields are an error,
+// so a misspelt field such as "rate_per_sec" never silently keeps a default.
 func bindJSON(c *gin.Context, dst any) error {
-	if err := c.ShouldBindJSON(dst); err != nil {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 16<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.Is(err, io.EOF):
+			return invalid("the request body is empty: send a JSON object")
+		case errors.As(err, &syntax):
+			return invalid("invalid JSON body at byte %d: %v", syntax.Offset, err)
+		case errors.As(err, &typ):
+			return invalid("field %q: got a JSON %s, want %s", typ.Field, typ.Value, typ.Type)
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return invalid("%s: check its spelling against the API table in the README", strings.TrimPrefix(err.Error(), "json: "))
+		}
 		return invalid("invalid JSON body: %v", err)
 	}
 	return nil

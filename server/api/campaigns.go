@@ -186,6 +186,9 @@ func (s *Server) control(update string) func(c *gin.Context) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		if _, err := s.DB.GetCampaign(c.Request.Context(), id); err != nil {
+			return nil, err
+		}
 		status, err := s.update(c.Request.Context(), id, update, nil)
 		if err != nil {
 			return nil, err

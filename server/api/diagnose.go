@@ -39,7 +39,8 @@ func (s *Server) diagnose(ctx context.Context, v CampaignView) []string {
 	if waiting[c.Status] && now.Sub(c.UpdatedAt) > stuckAfter || c.Status == store.StatusSending && v.Progress.Rate == 0 && now.Sub(c.UpdatedAt) > stuckAfter {
 		out = append(out, s.missingWorkers(ctx, c)...)
 	}
-	if c.Status == store.StatusSending && c.StartedAt != nil && now.Sub(*c.StartedAt) > stuckAfter {
+	// Without workers, the rate says nothing more.
+	if len(out) == 0 && c.Status == store.StatusSending && c.StartedAt != nil && now.Sub(*c.StartedAt) > stuckAfter {
 		out = append(out, s.slowSending(ctx, v)...)
 	}
 	if msg := s.silentBounces(ctx, v, now); msg != "" {

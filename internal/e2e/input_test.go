@@ -1,0 +1,88 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pacer-email/pacer/internal/stacktest"
+	"github.com/pacer-email/pacer/internal/testenv"
+)
+
+func TestMisspeltFieldIsRejected(t *testing.T) {
+	s := stacktest.New(t)
+	err := s.API.Do(t.Context(), "POST", "/api/servers", map[string]any{"name": "relay", "host": "127.0.0.1",
+		"port": 2525, "rate_per_sec": 5}, nil)
+	if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "rate_per_sec") {
+		t.Errorf("misspelt rate field: err = %v, want HTTP 400 naming rate_per_sec", err)
+	}
+	var servers []any
+	s.Do("GET", "/api/servers", nil, &servers)
+	if len(servers) != 0 {
+		t.Errorf("%d servers stored after a rejected request, want 0", len(servers))
+	}
+	err = s.API.Do(t.Context(), "POST", "/api/campaigns/999999/pause", nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("pause of an unknown campaign: err = %v, want HTTP 404", err)
+	}
+}
+
+func TestPauseWhileScheduledStaysPaused(t *testing.T) {
+	s := stacktest.New(t)
+	sink := testenv.NewSMTPServer(t, nil)
+	listID, _ := s.ImportList(stacktest.SubscribersCSV(5, "held.example.com"))
+	server := s.AddServer(sink.Port, 0, 1)
+	var c struct {
+		ID int64 `json:"id"`
+	}
+	s.Do("POST", "/api/campaigns", map[string]any{"name": "held", "subject": "Held", "from_email": "news@example.org",
+		"text_body": "Hi", "list_ids": []int64{listID}, "server_ids": []int64{server},
+		"send_at": time.Now().Add(3 * time.Second).UTC()}, &c)
+	s.Send(c.ID)
+	s.WaitStatus(c.ID, "Scheduled", 5*time.Second)
+	s.Do("POST", fmt.Sprintf("/api/campaigns/%d/pause", c.ID), nil, nil)
+	time.Sleep(6 * time.Second) // past send_at: the campaign queues but must stay paused
+	got := s.Campaign(c.ID)
+	if got.Status != "Paused" {
+		t.Errorf("status after send_at = %s (%s), want Paused", got.Status, got.StatusReason)
+	}
+	if n := len(sink.Messages()); n != 0 {
+		t.Errorf("%d messages sent while paused", n)
+	}
+	s.Do("POST", fmt.Sprintf("/api/campaigns/%d/resume", c.ID), nil, nil)
+	s.WaitStatus(c.ID, "Done", time.Minute)
+	if n := len(sink.Messages()); n != 5 {
+		t.Errorf("%d messages sent after resume, want 5", n)
+	}
+}
+
+func TestBrokenTemplatePausesCampaign(t *testing.T) {
+	s := stacktest.New(t)
+	sink := testenv.NewSMTPServer(t, nil)
+	listID, _ := s.ImportList(stacktest.SubscribersCSV(40, "broken.example.com"))
+	server := s.AddServer(sink.Port, 0, 1)
+	var c struct {
+		ID int64 `json:"id"`
+	}
+	// Passes the check at creation, fails for every subscriber at send time.
+	s.Do("POST", "/api/campaigns", map[string]any{"name": "broken", "subject": "Hi", "from_email": "news@example.org",
+		"html_body": "<p>{{ .Subscriber.Attribs.city.foo }}</p>", "list_ids": []int64{listID},
+		"server_ids": []int64{server}}, &c)
+	s.Send(c.ID)
+	got := s.WaitStatus(c.ID, "Paused", time.Minute)
+	if !strings.Contains(got.StatusReason, "template") {
+		t.Errorf("pause reason %q does not name the template", got.StatusReason)
+	}
+	time.Sleep(time.Second)
+	got = s.Campaign(c.ID)
+	if got.Counts.Failed > 20 {
+		t.Errorf("%d sends failed before the pause, want the pause to stop it early", got.Counts.Failed)
+	}
+	if got.Counts.Queued == 0 {
+		t.Errorf("no send left queued: %+v", got.Counts)
+	}
+	if n := len(sink.Messages()); n != 0 {
+		t.Errorf("%d broken messages sent", n)
+	}
+}
