@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pacer-email/pacer/internal/apiclient"
@@ -190,6 +191,7 @@ func summarise(s settings, c watch.Campaign, elapsed time.Duration) {
 		fmt.Printf("  mailpit holds %d messages in all\n", total)
 	}
 	fmt.Printf("\n  API           %s (token in %s)\n", s.apiURL, filepath.Join(s.stackDir, "api-token"))
+	fmt.Printf("  Web page      %s/#token=%s (signs you in)\n", s.apiURL, strings.TrimSpace(s.token))
 	fmt.Printf("  Temporal UI   %s/namespaces/default/workflows?query=CampaignID%%3D%%22%d%%22\n", s.temporalUI, c.ID)
 	fmt.Printf("  mailpit       %s\n", s.mailpitURL)
 	fmt.Println("  `make down` stops the stack.")
