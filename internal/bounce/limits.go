@@ -73,11 +73,11 @@ func normalizeNewlines(b []byte) []byte {
 // sanitize makes every string valid UTF-8 without control characters and cuts
 // it to a bounded length, so a report can go to JSON and to the database as-is.
 func (r *Report) sanitize() {
-	r.Reason = clean(r.Reason, maxReason)
-	r.MessageID = clean(r.MessageID, maxField)
-	r.From = clean(r.From, maxField)
-	r.Subject = clean(r.Subject, maxField)
-	r.FeedbackType = clean(r.FeedbackType, maxField)
+	r.Reason = Clean(r.Reason, maxReason)
+	r.MessageID = Clean(r.MessageID, maxField)
+	r.From = Clean(r.From, maxField)
+	r.Subject = Clean(r.Subject, maxField)
+	r.FeedbackType = Clean(r.FeedbackType, maxField)
 	if len(r.Verdicts) > maxVerdicts {
 		r.Verdicts = r.Verdicts[:maxVerdicts]
 	}
@@ -86,22 +86,23 @@ func (r *Report) sanitize() {
 	}
 	for i := range r.Verdicts {
 		v := &r.Verdicts[i]
-		v.Recipient = clean(v.Recipient, maxField)
-		v.Status = clean(v.Status, maxField)
-		v.Action = clean(v.Action, maxField)
-		v.Diagnostic = clean(v.Diagnostic, maxDiagnostic)
-		v.ReportingMTA = clean(v.ReportingMTA, maxField)
-		v.RemoteMTA = clean(v.RemoteMTA, maxField)
-		v.OriginalMessageID = clean(v.OriginalMessageID, maxField)
+		v.Recipient = Clean(v.Recipient, maxField)
+		v.Status = Clean(v.Status, maxField)
+		v.Action = Clean(v.Action, maxField)
+		v.Diagnostic = Clean(v.Diagnostic, maxDiagnostic)
+		v.ReportingMTA = Clean(v.ReportingMTA, maxField)
+		v.RemoteMTA = Clean(v.RemoteMTA, maxField)
+		v.OriginalMessageID = Clean(v.OriginalMessageID, maxField)
 		if v.MatchedBy == "" {
 			v.MatchedBy = MatchNone
 		}
 	}
 }
 
-// clean replaces invalid UTF-8 with U+FFFD, control characters with spaces,
-// trims, and cuts s to at most max bytes on a rune boundary.
-func clean(s string, max int) string {
+// Clean replaces invalid UTF-8 with U+FFFD, control characters with spaces,
+// trims, and cuts s to at most max bytes on a rune boundary, so a value
+// taken from a hostile message is safe to store and show.
+func Clean(s string, max int) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}

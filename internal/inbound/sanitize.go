@@ -1,10 +1,6 @@
 package inbound
 
 import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-
 	"github.com/pacer-email/pacer/internal/bounce"
 )
 
@@ -20,33 +16,14 @@ const (
 // bounce does for parsed mail. The report goes to PostgreSQL's jsonb, which
 // rejects \u0000, and to API responses as it is.
 func sanitize(r *bounce.Report) {
-	r.Reason = clean(r.Reason, maxDiagnostic)
-	r.FeedbackType = clean(r.FeedbackType, maxField)
+	r.Reason = bounce.Clean(r.Reason, maxDiagnostic)
+	r.FeedbackType = bounce.Clean(r.FeedbackType, maxField)
 	for i := range r.Verdicts {
 		v := &r.Verdicts[i]
-		v.Recipient = clean(v.Recipient, maxField)
-		v.Status = clean(v.Status, maxField)
-		v.Action = clean(v.Action, maxField)
-		v.Diagnostic = clean(v.Diagnostic, maxDiagnostic)
-		v.ReportingMTA = clean(v.ReportingMTA, maxField)
+		v.Recipient = bounce.Clean(v.Recipient, maxField)
+		v.Status = bounce.Clean(v.Status, maxField)
+		v.Action = bounce.Clean(v.Action, maxField)
+		v.Diagnostic = bounce.Clean(v.Diagnostic, maxDiagnostic)
+		v.ReportingMTA = bounce.Clean(v.ReportingMTA, maxField)
 	}
-}
-
-func clean(s string, limit int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
 }
