@@ -20,6 +20,23 @@ import (
 // activities claim each recipient in PostgreSQL before the final dot, so a
 // retried activity or a reset of this workflow never sends anyone twice.
 func SendBatchWorkflow(ctx workflow.Context, in BatchInput) (BatchResult, error) {
+	res, err := sendBatch(ctx, in)
+	if err != nil {
+		return res, err
+	}
+	// The batch started as Sending; say how it ended, so a filter on
+	// CampaignStatus="Sending" in the Web UI finds only running batches.
+	status := store.StatusDone
+	if res.Stopped != "" {
+		status = res.Stopped
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, CampaignStatusKey.ValueSet(status)); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func sendBatch(ctx workflow.Context, in BatchInput) (BatchResult, error) {
 	log := workflow.GetLogger(ctx)
 	if len(in.Servers) == 0 {
 		return BatchResult{}, temporal.NewNonRetryableApplicationError(

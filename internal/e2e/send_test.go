@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/pacer-email/pacer/internal/stacktest"
 	"github.com/pacer-email/pacer/internal/testenv"
@@ -40,6 +41,24 @@ func TestSendWholePath(t *testing.T) {
 	if got := stacktest.SumCounts(c.Counts); got != c.Counts.Total {
 		t.Errorf("terminal counts add up to %d, total is %d", got, c.Counts.Total)
 	}
+	// Operators find the campaign and its five batches by search attribute.
+	tc := testenv.Temporal(t)
+	query := fmt.Sprintf(`CampaignID="%d" AND CampaignStatus="Done"`, id)
+	var done int64
+	for range 50 {
+		resp, err := tc.CountWorkflow(t.Context(), &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			t.Fatalf("count workflows %s: %v", query, err)
+		}
+		if done = resp.GetCount(); done == 6 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if done != 6 {
+		t.Errorf("%d workflows match %s, want the campaign and its 5 batches", done, query)
+	}
+
 	perRcpt := sink.CountByRecipient()
 	if len(perRcpt) != 2500 {
 		t.Errorf("server got mail for %d recipients, want 2500", len(perRcpt))
