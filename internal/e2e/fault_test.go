@@ -231,13 +231,15 @@ func TestFaultsSendEachRecipientOnce(t *testing.T) {
 		}
 	}
 	uncertain := map[string]bool{}
-	rows, err := db.Pool().Query(ctx, `SELECT lower(s.email), d.status FROM sends d JOIN subscribers s ON s.id = d.subscriber_id WHERE d.campaign_id = $1`, id)
+	rows, err := db.Pool().Query(ctx, `SELECT lower(s.email), d.status, d.attempts FROM sends d
+		JOIN subscribers s ON s.id = d.subscriber_id WHERE d.campaign_id = $1`, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for rows.Next() {
 		var email, status string
-		if err := rows.Scan(&email, &status); err != nil {
+		var attempts int
+		if err := rows.Scan(&email, &status, &attempts); err != nil {
 			t.Fatal(err)
 		}
 		switch status {
@@ -247,6 +249,9 @@ func TestFaultsSendEachRecipientOnce(t *testing.T) {
 			}
 		case "uncertain":
 			uncertain[email] = true
+			if attempts < 1 {
+				t.Errorf("%s is uncertain with %d attempts; the attempt that died counts", email, attempts)
+			}
 		default:
 			t.Errorf("%s ended %s, want delivered or uncertain", email, status)
 		}

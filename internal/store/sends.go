@@ -161,7 +161,7 @@ func (db *DB) ResolveStaleClaims(ctx context.Context, campaignID int64, batchNo 
 	var n int
 	err := db.pool.QueryRow(ctx, `
 		WITH up AS (
-			UPDATE sends SET status = 'uncertain', reply = $4, done_at = now()
+			UPDATE sends SET status = 'uncertain', reply = $4, done_at = now(), attempts = attempts + 1
 			WHERE campaign_id = $1 AND batch_no = $2 AND status = 'committing'
 			  AND last_try_at < now() - make_interval(secs => $3)
 			RETURNING subscriber_id, attempts, first_try_at, last_try_at
