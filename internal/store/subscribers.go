@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 
@@ -148,8 +149,11 @@ func (db *DB) FindSubscriberByKey(ctx context.Context, key string) (Subscriber, 
 		SELECT id, email, name, attribs, status, status_reason, created_at
 		FROM subscribers WHERE email_key = $1`, key).
 		Scan(&s.ID, &s.Email, &s.Name, &s.Attribs, &s.Status, &s.StatusReason, &s.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Subscriber{}, fmt.Errorf("subscriber %q: %w", key, ErrNotFound)
+	}
 	if err != nil {
-		return Subscriber{}, fmt.Errorf("subscriber %q: %w", key, notFound(err, "subscriber", 0))
+		return Subscriber{}, fmt.Errorf("store: find subscriber %q: %w", key, err)
 	}
 	return s, nil
 }
