@@ -144,7 +144,8 @@ func (a *Activities) Close() {
 // an event is evidence, not part of the send.
 func (a *Activities) recordEvent(ctx context.Context, e store.Event) {
 	if err := a.DB.AddEvents(ctx, []store.Event{e}); err != nil {
-		a.Log.Error("recording event failed", zap.String("kind", e.Kind), zap.Int64("campaign_id", e.CampaignID), zap.Error(err))
+		a.Log.Error("recording event failed", zap.String("kind", e.Kind),
+			zap.Int64("campaign_id", e.CampaignID), zap.Error(err))
 	}
 }
 

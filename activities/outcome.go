@@ -147,7 +147,8 @@ func throttleBackoff(n int) time.Duration {
 
 // throttle slows the server's shared pace and records the reply, which the
 // operator diagnostics read. The recipient is charged nothing.
-func (a *Activities) throttle(ctx context.Context, log *zap.Logger, campaignID, serverID, subscriberID int64, v verdict) {
+func (a *Activities) throttle(ctx context.Context, log *zap.Logger, campaignID, serverID, subscriberID int64,
+	v verdict) {
 	factor, err := a.DB.Throttle(ctx, serverID)
 	if err != nil {
 		log.Error("lowering the pace failed", zap.Error(err))

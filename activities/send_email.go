@@ -142,7 +142,8 @@ func (a *Activities) settle(ctx context.Context, log *zap.Logger, in SendEmailIn
 	case store.SendDelivered:
 		return SendEmailResult{Status: o.Status}, nil
 	case store.SendRetry:
-		log.Info("send will be retried", zap.String("reply", o.Reply), zap.Int32("activity_attempt", activity.GetInfo(ctx).Attempt))
+		log.Info("send will be retried", zap.String("reply", o.Reply),
+			zap.Int32("activity_attempt", activity.GetInfo(ctx).Attempt))
 		return SendEmailResult{}, temporal.NewApplicationError(detail, ErrTypeSMTPTransient)
 	default:
 		log.Warn("send failed", zap.String("status", o.Status), zap.String("reply", o.Reply))

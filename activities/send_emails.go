@@ -56,7 +56,8 @@ const statusPoll = 500 * time.Millisecond
 // retry of this activity, a second worker or a reset never sends twice.
 func (a *Activities) SendEmails(ctx context.Context, in SendEmailsInput) (SendEmailsResult, error) {
 	a.observeActivity("SendEmails")
-	log := a.Log.With(zap.Int64("campaign_id", in.CampaignID), zap.Int("batch", in.BatchNo), zap.Int64("server_id", in.ServerID))
+	log := a.Log.With(zap.Int64("campaign_id", in.CampaignID), zap.Int("batch", in.BatchNo),
+		zap.Int64("server_id", in.ServerID))
 	comp, err := a.composer(ctx, in.CampaignID)
 	if err != nil {
 		return SendEmailsResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidCampaign, err)
@@ -253,26 +254,12 @@ const maxConnectFailures = 3
 // appended to pending, and the next claim on this connection stores it in
 // the same transaction. A killed worker therefore leaves at most one send
 // per connection between the final dot and its stored outcome.
-func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Recipient, buf []byte, pending *[]store.Outcome) (*smtpsend.Conn, []byte) {
-	if rc.Status != store.SubscriberActive {
-		*pending = append(*pending, store.Outcome{SubscriberID: rc.SubscriberID, Status: store.SendSkipped,
-			Attempts: rc.Attempts, Reply: "suppressed: subscriber is " + rc.Status})
+func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Recipient, buf []byte,
+	pending *[]store.Outcome) (*smtpsend.Conn, []byte) {
+	msg, ok := r.compose(ctx, rc, buf, pending)
+	if !ok {
 		return conn, buf
 	}
-	msg, err := r.comp.Compose(rc, buf[:0])
-	if err != nil {
-		*pending = append(*pending, store.Outcome{SubscriberID: rc.SubscriberID, Status: store.SendFailed,
-			Attempts: rc.Attempts + 1, Reply: err.Error(), Reason: store.ReasonInvalid})
-		// A template that fails for everyone would fail the whole list:
-		// pause instead, once it failed maxComposeFailures times in a row.
-		if r.composeFailures.Add(1) >= maxComposeFailures && r.composed.Load() == 0 {
-			reason := fmt.Sprintf("the campaign's template fails for every recipient so far (%v): fix the template, then resume and re-dispatch the failed sends", err)
-			r.stop(store.StatusPaused, reason)
-			r.a.pauseCampaign(ctx, r.log, r.in.CampaignID, reason)
-		}
-		return conn, buf
-	}
-	r.composed.Add(1)
 	buf = msg.Body
 	reconnects, throttles := 0, 0
 	for {
@@ -286,23 +273,7 @@ func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Re
 			}
 			return conn, buf
 		}
-		claimed := false
-		res := conn.Send(msg.From, msg.To, msg.Body, func() error {
-			ok := r.claims.Claim(ctx, rc.SubscriberID, *pending)
-			*pending = nil
-			if !ok {
-				return errors.New("already claimed or finished elsewhere")
-			}
-			claimed = true
-			return nil
-		})
-		v := classify(res)
-		if claimed && releases(v.action) {
-			if err := r.a.DB.ReleaseClaim(ctx, r.in.CampaignID, r.claimToken, rc.SubscriberID); err != nil {
-				r.log.Error("releasing a claim failed; the send will become uncertain", zap.Int64("subscriber_id", rc.SubscriberID), zap.Error(err))
-			}
-		}
-		r.a.observe(r.srv.srv.Name, v)
+		v := r.attempt(ctx, conn, rc, msg, pending)
 		if v.connectionDone {
 			r.srv.pool.Put(conn)
 			conn = nil
@@ -335,6 +306,59 @@ func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Re
 		*pending = append(*pending, outcomeFor(v, rc, r.in.MaxAttempts, time.Now()))
 		return conn, buf
 	}
+}
+
+// compose renders rc's message into buf. A subscriber who is no longer
+// active, or a template that fails, gets an outcome in pending instead.
+func (r *batchRun) compose(ctx context.Context, rc store.Recipient, buf []byte,
+	pending *[]store.Outcome) (composed, bool) {
+	if rc.Status != store.SubscriberActive {
+		*pending = append(*pending, store.Outcome{SubscriberID: rc.SubscriberID, Status: store.SendSkipped,
+			Attempts: rc.Attempts, Reply: "suppressed: subscriber is " + rc.Status})
+		return composed{}, false
+	}
+	msg, err := r.comp.Compose(rc, buf[:0])
+	if err != nil {
+		*pending = append(*pending, store.Outcome{SubscriberID: rc.SubscriberID, Status: store.SendFailed,
+			Attempts: rc.Attempts + 1, Reply: err.Error(), Reason: store.ReasonInvalid})
+		// A template that fails for everyone would fail the whole list, so
+		// the run pauses once it failed maxComposeFailures times in a row.
+		if r.composeFailures.Add(1) >= maxComposeFailures && r.composed.Load() == 0 {
+			reason := fmt.Sprintf("the campaign's template fails for every recipient so far (%v): "+
+				"fix the template, then resume and re-dispatch the failed sends", err)
+			r.stop(store.StatusPaused, reason)
+			r.a.pauseCampaign(ctx, r.log, r.in.CampaignID, reason)
+		}
+		return composed{}, false
+	}
+	r.composed.Add(1)
+	return msg, true
+}
+
+// attempt runs one SMTP transaction for rc. Its claim carries the outcomes
+// collected in pending, and a claim that a reply about the sender voids goes
+// back to the queue.
+func (r *batchRun) attempt(ctx context.Context, conn *smtpsend.Conn, rc store.Recipient, msg composed,
+	pending *[]store.Outcome) verdict {
+	claimed := false
+	res := conn.Send(msg.From, msg.To, msg.Body, func() error {
+		ok := r.claims.Claim(ctx, rc.SubscriberID, *pending)
+		*pending = nil
+		if !ok {
+			return errors.New("already claimed or finished elsewhere")
+		}
+		claimed = true
+		return nil
+	})
+	v := classify(res)
+	if claimed && releases(v.action) {
+		if err := r.a.DB.ReleaseClaim(ctx, r.in.CampaignID, r.claimToken, rc.SubscriberID); err != nil {
+			r.log.Error("releasing a claim failed; the send will become uncertain",
+				zap.Int64("subscriber_id", rc.SubscriberID), zap.Error(err))
+		}
+	}
+	r.a.observe(r.srv.srv.Name, v)
+	return v
 }
 
 // prepare gets a connection when the last one was given back, and waits for

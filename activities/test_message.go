@@ -43,7 +43,8 @@ func (a *Activities) SendTestMessages(ctx context.Context, in TestMessageInput) 
 	for _, email := range in.Emails {
 		rc := store.Recipient{Email: email, Name: "Test Recipient", Attribs: map[string]any{}, Status: store.SubscriberActive}
 		if sub, err := a.DB.FindSubscriberByKey(ctx, address.Key(email)); err == nil {
-			rc = store.Recipient{SubscriberID: sub.ID, Email: sub.Email, Name: sub.Name, Attribs: sub.Attribs, Status: sub.Status}
+			rc = store.Recipient{SubscriberID: sub.ID, Email: sub.Email, Name: sub.Name,
+				Attribs: sub.Attribs, Status: sub.Status}
 		}
 		msg, err := comp.ComposeTest(rc)
 		if err != nil {

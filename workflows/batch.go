@@ -24,8 +24,8 @@ func SendBatchWorkflow(ctx workflow.Context, in BatchInput) (BatchResult, error)
 	if err != nil {
 		return res, err
 	}
-	// The batch started as Sending; say how it ended, so a filter on
-	// CampaignStatus="Sending" in the Web UI finds only running batches.
+	// The batch started as Sending. Its final status replaces that, so a
+	// filter on CampaignStatus="Sending" in the Web UI finds only running batches.
 	status := store.StatusDone
 	if res.Stopped != "" {
 		status = res.Stopped
@@ -142,8 +142,8 @@ func runSendEmails(ctx workflow.Context, in BatchInput, srv activities.ServerRef
 }
 
 // retryEach runs one SendEmail activity per recipient, at most
-// RetryConcurrency at once. Failures are recorded by the activity itself, so
-// they never fail the batch.
+// RetryConcurrency at once. The activity records each failure itself, and
+// their errors are ignored here, so a failed recipient never fails the batch.
 func retryEach(ctx workflow.Context, in BatchInput, srv activities.ServerRef, ids []int64) (string, string) {
 	p := in.Options.Retry
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{

@@ -27,7 +27,7 @@ type campaignRun struct {
 	wake      workflow.Channel
 }
 
-// campaignView is what the state query returns.
+// campaignView is the state query's result.
 type campaignView struct {
 	Status    string `json:"status"`
 	Reason    string `json:"reason,omitempty"`
@@ -74,8 +74,8 @@ func CampaignWorkflow(ctx workflow.Context, in CampaignInput) (CampaignResult, e
 		return r.finish(ctx, actx)
 	}
 	if r.paused {
-		// Paused while Scheduled or Queuing: queuing set its own status
-		// since, so say Paused again.
+		// Paused while Scheduled or Queuing. Queuing has set its own status
+		// since, so store Paused again.
 		if r.st.Status != store.StatusPaused {
 			if err := r.setStatus(ctx, actx, store.StatusPaused, "paused by request"); err != nil {
 				return CampaignResult{}, err
@@ -279,7 +279,7 @@ func (r *campaignRun) finish(ctx workflow.Context, actx workflow.Context) (Campa
 		return CampaignResult{}, err
 	}
 	// A re-dispatch accepted while the campaign was finishing has queued
-	// sends again: send them before the workflow ends, or nobody would.
+	// sends again. No later run would send them, so this one does.
 	if !r.cancelled && len(r.st.Rerun) > 0 {
 		if err := r.setStatus(ctx, actx, store.StatusSending, "re-dispatched"); err != nil {
 			return CampaignResult{}, err

@@ -26,7 +26,7 @@ func New(baseURL, token string) *Client {
 	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token, HTTP: &http.Client{Timeout: 10 * time.Minute}}
 }
 
-// Error is a non-2xx answer.
+// Error is a non-2xx response.
 type Error struct {
 	Status  int
 	Message string
@@ -35,7 +35,7 @@ type Error struct {
 func (e *Error) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Status, e.Message) }
 
 // Do sends a request with a JSON body (nil for none) and decodes the JSON
-// answer into out (nil to discard it).
+// response into out (nil to discard it).
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
@@ -83,7 +83,7 @@ func (c *Client) DoRaw(ctx context.Context, method, path, contentType string, bo
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+		return fmt.Errorf("%s %s: decode response: %w", method, path, err)
 	}
 	return nil
 }

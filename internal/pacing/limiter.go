@@ -1,7 +1,7 @@
-// Package pacing holds a worker's side of the shared send rate: it takes
-// tokens from each server's token bucket in PostgreSQL (see
-// store.DB.TakeTokens) a few at a time and hands them out one per message,
-// so all workers together keep to the server's rate.
+// Package pacing is a worker's side of the shared send rate. It takes tokens
+// from each server's token bucket in PostgreSQL (see store.DB.TakeTokens) a
+// few at a time and hands them out one per message, so all workers together
+// keep to the server's rate.
 package pacing
 
 import (
@@ -18,11 +18,11 @@ type TokenSource interface {
 	TakeTokens(ctx context.Context, serverID int64, want int) (store.Grant, error)
 }
 
-// maxQuotaWait is the longest a send waits for a quota to start over; a
-// longer wait (an hourly or daily quota) is returned as a QuotaError.
+// maxQuotaWait is the longest a send waits for a quota to start over. A
+// longer wait, for an hourly or daily quota, is returned as a QuotaError.
 const maxQuotaWait = time.Minute
 
-// QuotaError says a server's hourly or daily quota is used up.
+// QuotaError reports that a server's hourly or daily quota is used up.
 type QuotaError struct {
 	ServerID int64
 	Reset    time.Time

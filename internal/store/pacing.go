@@ -13,7 +13,7 @@ import (
 // factor of 0 back to the full rate, linearly.
 const throttleRecovery = 120 * time.Second
 
-// Grant is the answer to a token request.
+// Grant is the result of a token request.
 type Grant struct {
 	// Tokens is how many messages may be sent now.
 	Tokens int

@@ -138,8 +138,8 @@ func (s *Server) campaignView(ctx context.Context, id int64) (CampaignView, erro
 	return v, nil
 }
 
-// sendCampaign starts the campaign workflow. A campaign is sent once; a
-// second request answers 409.
+// sendCampaign starts the campaign workflow. A campaign is sent once, and a
+// second request gets 409.
 func (s *Server) sendCampaign(c *gin.Context) (any, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
@@ -159,7 +159,7 @@ func (s *Server) sendCampaign(c *gin.Context) (any, error) {
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		// Without it the client returns the running workflow, and a second
-		// send would answer 200 instead of 409.
+		// send would get 200 instead of 409.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.CampaignIDKey.ValueSet(fmt.Sprint(id)),
