@@ -59,6 +59,10 @@ type Activities struct {
 	// Webhooks posts webhook deliveries; only the webhooks role needs it.
 	Webhooks *webhook.Client
 
+	// reputationChecks holds, per campaign id, when this worker last ran the
+	// reputation guard's count.
+	reputationChecks sync.Map
+
 	mu        sync.Mutex
 	servers   map[int64]*serverState
 	campaigns map[int64]*campaignState

@@ -94,6 +94,13 @@ func (g *reputationGuard) check(ctx context.Context, log *zap.Logger) (string, b
 		return "", false
 	}
 	g.next = time.Now().Add(g.limits.CheckEvery)
+	// Batches of one campaign run side by side on a worker; one count per
+	// campaign and CheckEvery is enough, since each reads every send row.
+	last, seen := g.a.reputationChecks.Load(g.campaignID)
+	if seen && time.Since(last.(time.Time)) < g.limits.CheckEvery {
+		return "", false
+	}
+	g.a.reputationChecks.Store(g.campaignID, time.Now())
 	now, base, err := g.a.DB.Reputation(ctx, g.campaignID)
 	if err != nil {
 		log.Warn("reading reputation counts failed", zap.Error(err))
