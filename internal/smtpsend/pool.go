@@ -39,6 +39,9 @@ type Config struct {
 	MaxMessagesPerConn int
 	// InsecureSkipVerify disables TLS certificate checks, for test servers.
 	InsecureSkipVerify bool
+	// NoPipelining sends one command per round trip even to a server that
+	// offers PIPELINING (RFC 2920), for servers that offer it but break.
+	NoPipelining bool
 }
 
 func (c Config) addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
@@ -161,7 +164,12 @@ func (p *Pool) dial(ctx context.Context) (*Conn, error) {
 			return nil, fmt.Errorf("%w %s: login as %q: %w", ErrConnect, p.cfg.addr(), p.cfg.Username, err)
 		}
 	}
-	return &Conn{client: client, tracked: tc}, nil
+	c := &Conn{client: client, tracked: tc, commandTimeout: p.cfg.CommandTimeout,
+		submissionTimeout: p.cfg.SubmissionTimeout}
+	if ok, _ := client.Extension("PIPELINING"); ok && !p.cfg.NoPipelining {
+		c.pipe = newPipelined(conn)
+	}
+	return c, nil
 }
 
 // trackedConn remembers whether a write failed, which tells a failure before

@@ -3,6 +3,7 @@ package smtpsend
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
@@ -29,15 +30,22 @@ type Result struct {
 type Conn struct {
 	client  *smtp.Client
 	tracked *trackedConn
-	sent    int
-	broken  bool
-	dirty   bool
+	// pipe runs transactions when the server offers PIPELINING.
+	pipe              *pipelined
+	commandTimeout    time.Duration
+	submissionTimeout time.Duration
+	sent              int
+	broken            bool
+	dirty             bool
 }
 
 // Send runs one transaction: MAIL FROM, RCPT TO, DATA with msg. beforeDot
 // runs after the body is written and before the final dot; if it returns an
 // error the connection is dropped so the message is never completed.
 func (c *Conn) Send(from, to string, msg []byte, beforeDot func() error) Result {
+	if c.pipe != nil && canPipeline(from, to) {
+		return c.sendPipelined(from, to, msg, beforeDot)
+	}
 	if c.dirty {
 		if err := c.client.Reset(); err != nil {
 			return c.fail(smtpreply.Mail, err, false)
@@ -91,7 +99,9 @@ func (c *Conn) fail(stage smtpreply.Stage, err error, afterDot bool) Result {
 }
 
 func (c *Conn) close() {
-	if !c.broken {
+	if !c.broken && c.pipe != nil {
+		c.pipe.quit(c.commandTimeout)
+	} else if !c.broken {
 		_ = c.client.Quit()
 	}
 	_ = c.client.Close()

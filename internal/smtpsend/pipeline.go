@@ -1,0 +1,212 @@
+package smtpsend
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/textproto"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/pacer-email/pacer/internal/smtpreply"
+)
+
+// pipelined holds what a session needs to run transactions itself, with
+// RFC 2920 PIPELINING, once go-smtp has opened the session (greeting, EHLO,
+// STARTTLS, AUTH). go-smtp's client sends MAIL, RCPT and DATA one round
+// trip at a time and dot-stuffs the body byte by byte; here the three
+// commands leave in one write, their replies are read together, and the
+// body is stuffed in one pass. Both readers see the same connection, so it
+// is safe only because an SMTP server writes nothing unasked: every reply
+// read here answers a command written here.
+type pipelined struct {
+	conn net.Conn
+	r    *textproto.Reader
+	out  []byte
+}
+
+func newPipelined(conn net.Conn) *pipelined {
+	return &pipelined{conn: conn, r: textproto.NewReader(bufio.NewReaderSize(conn, 4096))}
+}
+
+// canPipeline reports whether a transaction from from to to can take the
+// pipelined path: plain ASCII addresses with no line breaks. Anything else
+// (SMTPUTF8 addresses, say) goes through go-smtp's client.
+func canPipeline(from, to string) bool {
+	for _, s := range []string{from, to} {
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c < 0x20 || c >= 0x7f {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sendPipelined runs one transaction with MAIL, RCPT and DATA in one write. The
+// body, dot-stuffed, goes in a second write, then beforeDot runs, then the
+// final dot goes alone so that a failed write tells that it never left.
+func (c *Conn) sendPipelined(from, to string, msg []byte, beforeDot func() error) Result {
+	p := c.pipe
+	p.out = p.out[:0]
+	if c.dirty {
+		p.out = append(p.out, "RSET\r\n"...)
+	}
+	p.out = append(p.out, "MAIL FROM:<"...)
+	p.out = append(p.out, from...)
+	p.out = append(p.out, ">\r\nRCPT TO:<"...)
+	p.out = append(p.out, to...)
+	p.out = append(p.out, ">\r\nDATA\r\n"...)
+	_ = p.conn.SetDeadline(time.Now().Add(c.commandTimeout))
+	defer func() { _ = p.conn.SetDeadline(time.Time{}) }()
+	if _, err := p.conn.Write(p.out); err != nil {
+		return c.fail(smtpreply.Mail, err, false)
+	}
+	if c.dirty {
+		if _, err := p.reply(250); err != nil {
+			// The commands behind RSET are in flight; the session's state is
+			// unknown now, so it is not reused.
+			c.broken = true
+			return c.fail(smtpreply.Mail, err, false)
+		}
+		c.dirty = false
+	}
+	_, mailErr := p.reply(250)
+	_, rcptErr := p.reply(25)
+	_, dataErr := p.reply(354)
+	switch {
+	case isBroken(mailErr) || isBroken(rcptErr) || isBroken(dataErr):
+		c.broken = true
+		return c.fail(firstStage(mailErr, rcptErr, dataErr), errors.Join(mailErr, rcptErr, dataErr), false)
+	case dataErr == nil && (mailErr != nil || rcptErr != nil):
+		// The server opened DATA although MAIL or RCPT failed. End the
+		// empty message and drop the session, whose state is now doubtful.
+		_, _ = p.conn.Write([]byte(".\r\n"))
+		c.broken = true
+		if mailErr != nil {
+			return c.fail(smtpreply.Mail, mailErr, false)
+		}
+		return c.fail(smtpreply.Rcpt, rcptErr, false)
+	case mailErr != nil:
+		return c.fail(smtpreply.Mail, mailErr, false)
+	case rcptErr != nil:
+		return c.fail(smtpreply.Rcpt, rcptErr, false)
+	case dataErr != nil:
+		return c.fail(smtpreply.Data, dataErr, false)
+	}
+	p.out = appendStuffed(p.out[:0], msg)
+	if _, err := p.conn.Write(p.out); err != nil {
+		return c.fail(smtpreply.Data, err, false)
+	}
+	if err := beforeDot(); err != nil {
+		c.broken = true
+		return Result{Stage: smtpreply.Data, Err: fmt.Errorf("%w: %w", ErrNotClaimed, err)}
+	}
+	c.tracked.writeFailed = false
+	_ = p.conn.SetDeadline(time.Now().Add(c.submissionTimeout))
+	if _, err := p.conn.Write([]byte(".\r\n")); err != nil {
+		return c.fail(smtpreply.EndOfData, err, false)
+	}
+	text, err := p.reply(250)
+	if err != nil {
+		var smtpErr *smtp.SMTPError
+		return c.fail(smtpreply.EndOfData, err, !errors.As(err, &smtpErr))
+	}
+	c.sent++
+	return Result{Stage: smtpreply.EndOfData, Reply: "250 " + text}
+}
+
+// quit ends a pipelined session politely.
+func (p *pipelined) quit(timeout time.Duration) {
+	_ = p.conn.SetDeadline(time.Now().Add(timeout))
+	if _, err := p.conn.Write([]byte("QUIT\r\n")); err == nil {
+		_, _ = p.reply(221)
+	}
+}
+
+// reply reads one reply. A reply with another code than expect (a one- or
+// two-digit expect matches by prefix, as in net/textproto) is returned as
+// a *smtp.SMTPError, with the enhanced status code split off as go-smtp
+// does; a broken connection is returned as it is.
+func (p *pipelined) reply(expect int) (string, error) {
+	code, msg, err := p.r.ReadResponse(expect)
+	var protoErr *textproto.Error
+	if errors.As(err, &protoErr) {
+		return "", replyError(code, protoErr.Msg)
+	}
+	return msg, err
+}
+
+func replyError(code int, msg string) *smtp.SMTPError {
+	e := &smtp.SMTPError{Code: code, Message: msg}
+	first, rest, ok := strings.Cut(msg, " ")
+	if !ok {
+		return e
+	}
+	var ec smtp.EnhancedCode
+	parts := strings.Split(first, ".")
+	if len(parts) != 3 {
+		return e
+	}
+	for i, s := range parts {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return e
+		}
+		ec[i] = n
+	}
+	if ec[0] != 2 && ec[0] != 4 && ec[0] != 5 {
+		return e
+	}
+	e.EnhancedCode = ec
+	e.Message = strings.ReplaceAll(rest, "\n"+first+" ", "\n")
+	return e
+}
+
+// isBroken reports whether err is a failure of the connection rather than
+// a reply.
+func isBroken(err error) bool {
+	var smtpErr *smtp.SMTPError
+	return err != nil && !errors.As(err, &smtpErr)
+}
+
+func firstStage(mailErr, rcptErr, _ error) smtpreply.Stage {
+	switch {
+	case mailErr != nil:
+		return smtpreply.Mail
+	case rcptErr != nil:
+		return smtpreply.Rcpt
+	}
+	return smtpreply.Data
+}
+
+// appendStuffed appends msg to dst as DATA content (RFC 5321 4.5.2), as
+// net/textproto's dot writer would: a leading "." of any line is doubled,
+// a bare LF becomes CRLF, and the content ends with CRLF so that the final
+// dot stands on a line of its own.
+func appendStuffed(dst, msg []byte) []byte {
+	if len(msg) == 0 {
+		return append(dst, "\r\n"...)
+	}
+	for len(msg) > 0 {
+		if msg[0] == '.' {
+			dst = append(dst, '.')
+		}
+		i := bytes.IndexByte(msg, '\n')
+		if i < 0 {
+			return append(append(dst, msg...), "\r\n"...)
+		}
+		if i > 0 && msg[i-1] == '\r' {
+			dst = append(dst, msg[:i+1]...)
+		} else {
+			dst = append(append(dst, msg[:i]...), "\r\n"...)
+		}
+		msg = msg[i+1:]
+	}
+	return dst
+}
