@@ -273,6 +273,9 @@ func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Re
 			}
 			return conn, buf
 		}
+		if r.stopped.Load() != nil || ctx.Err() != nil {
+			return conn, buf // stopped while waiting for a send slot
+		}
 		v := r.attempt(ctx, conn, rc, msg, pending)
 		if v.connectionDone {
 			r.srv.pool.Put(conn)

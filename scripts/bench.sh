@@ -6,7 +6,9 @@
 #   2. a BENCH_RECIPIENTS campaign (default 50,000) with a 3 KB personalised
 #      HTML body, from Send to Done, with one worker, and its ratio to 1;
 #   3. unless BENCH_PACING=0, pacing mode: BENCH_RATE (default 200) messages
-#      per second with 1, 2 and 4 workers, and the rate in every 10 s window.
+#      per second with BENCH_WORKERS (default "1 2 4") workers, and the rate
+#      in every 10 s window.
+# BENCH_THROUGHPUT=0 skips 1 and 2.
 export STACK_DIR="${STACK_DIR:-$(cd "$(dirname "$0")/.." && pwd)/.pacer-bench}"
 export PG_PORT="${BENCH_PG_PORT:-5435}"
 export TEMPORAL_PORT="${BENCH_TEMPORAL_PORT:-7235}"
@@ -23,9 +25,6 @@ PACING_SECONDS="${BENCH_PACING_SECONDS:-60}"
 
 ensure_tools
 apt_install postfix bc
-pg_up
-temporal_up
-build_pacer
 cleanup() {
 	for i in 2 3 4; do stop_bg "worker$i"; done
 	stop_bg sink
@@ -33,6 +32,9 @@ cleanup() {
 	stop_started
 }
 trap cleanup EXIT
+pg_up
+temporal_up
+build_pacer
 
 sink_user=()
 [ "$(id -u)" = 0 ] && sink_user=(-u nobody) # smtp-sink refuses to run as root
@@ -53,6 +55,7 @@ bench() {
 		--temporal-address "127.0.0.1:$TEMPORAL_PORT" --database-url "$DATABASE_URL" "${pids[@]}" "$@")
 }
 
+if [ "${BENCH_THROUGHPUT:-1}" = 1 ]; then
 log "raw SMTP limit: smtp-source -s 20 -m $RECIPIENTS -l 3000"
 raw_start=$(date +%s.%N)
 smtp-source -s 20 -m "$RECIPIENTS" -l 3000 -f bench@pacer.localhost -t sink@example.com "127.0.0.1:$SINK_PORT"
@@ -66,10 +69,11 @@ line=$(bench --mode throughput --recipients "$RECIPIENTS" --connections "${BENCH
 echo "$line"
 rate=$(echo "$line" | sed -n 's/.*"sends_per_second":\([0-9.]*\).*/\1/p')
 printf '{"mode":"ratio","pacer_per_second":%s,"raw_smtp_per_second":%.1f,"ratio":%.2f}\n' "$rate" "$raw_rate" "$(echo "$rate / $raw_rate" | bc -l)"
+fi
 
 if [ "${BENCH_PACING:-1}" = 1 ]; then
 	pacer_env
-	for n in 1 2 4; do
+	for n in ${BENCH_WORKERS:-1 2 4}; do
 		for i in $(seq 2 "$n"); do
 			start_bg "worker$i" "$STACK_DIR/bin/worker" --config "$ROOT/temporal.yaml" --listen "" --bounce-listen ""
 		done

@@ -1,7 +1,7 @@
-// Package pacing is a worker's side of the shared send rate. It takes tokens
-// from each server's token bucket in PostgreSQL (see store.DB.TakeTokens) a
-// few at a time and hands them out one per message, so all workers together
-// keep to the server's rate.
+// Package pacing is a worker's side of the shared send rate. It reserves
+// send slots of each server in PostgreSQL (see store.DB.ReserveSlots) a
+// few at a time and hands them out one per message, each at its own time,
+// so all workers together keep to the server's rate.
 package pacing
 
 import (
@@ -13,9 +13,9 @@ import (
 	"github.com/pacer-email/pacer/internal/store"
 )
 
-// TokenSource grants up to want tokens of a server.
-type TokenSource interface {
-	TakeTokens(ctx context.Context, serverID int64, want int) (store.Grant, error)
+// SlotSource reserves up to want send slots of a server.
+type SlotSource interface {
+	ReserveSlots(ctx context.Context, serverID int64, want int) (store.Reservation, error)
 }
 
 // maxQuotaWait is the longest a send waits for a quota to start over. A
@@ -36,23 +36,31 @@ func (e *QuotaError) Error() string {
 // a newly set rate applies within this time.
 const unlimitedRecheck = time.Second
 
+// reserveSpan is how much send time one reservation asks for: few round
+// trips to PostgreSQL, and little reserved but unused when a run ends.
+const reserveSpan = 20 * time.Millisecond
+
 // Limiter paces one server's sends from this worker.
 type Limiter struct {
-	src      TokenSource
+	src      SlotSource
 	serverID int64
 
-	mu        sync.Mutex
-	tokens    int
+	mu sync.Mutex
+	// left slots of the current reservation remain, the next one at next,
+	// then one every interval.
+	left      int
+	next      time.Time
+	interval  time.Duration
 	rate      float64
-	unlimited time.Time // when the rate was last seen to be 0
+	unlimited time.Time // when the server was last seen to be unlimited
 }
 
 // NewLimiter returns a limiter for serverID.
-func NewLimiter(src TokenSource, serverID int64) *Limiter {
+func NewLimiter(src SlotSource, serverID int64) *Limiter {
 	return &Limiter{src: src, serverID: serverID}
 }
 
-// Rate returns the effective rate seen at the last token request.
+// Rate returns the effective rate seen at the last reservation.
 func (l *Limiter) Rate() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -63,55 +71,90 @@ func (l *Limiter) Rate() float64 {
 // *QuotaError when a quota is used up for longer than a minute.
 func (l *Limiter) Wait(ctx context.Context) error {
 	for {
-		l.mu.Lock()
-		if l.tokens > 0 {
-			l.tokens--
-			l.mu.Unlock()
-			return nil
-		}
-		if !l.unlimited.IsZero() && time.Since(l.unlimited) < unlimitedRecheck {
-			l.mu.Unlock()
-			return nil
-		}
-		// Ask for about 20 ms of tokens: few round trips, and little left
-		// unused when a batch ends with tokens in hand.
-		want := max(1, int(l.rate*0.02))
-		if l.rate <= 0 {
-			want = 10 // quota only: a few at a time, so workers share it
-		}
-		g, err := l.src.TakeTokens(ctx, l.serverID, want)
+		at, wait, err := l.take(ctx)
 		if err != nil {
-			l.mu.Unlock()
 			return err
 		}
-		l.rate = g.Rate
-		if !g.Limited {
-			l.unlimited = time.Now()
-			l.mu.Unlock()
-			return nil
+		if wait == 0 {
+			return sleepUntil(ctx, at)
 		}
-		l.unlimited = time.Time{}
-		if g.Tokens > 0 {
-			l.tokens += g.Tokens - 1
-			l.mu.Unlock()
-			return nil
+		if err := sleepUntil(ctx, time.Now().Add(wait)); err != nil {
+			return err
 		}
-		l.mu.Unlock()
-		wait := 100 * time.Millisecond
-		if g.Rate > 0 {
-			wait = min(time.Duration(float64(time.Second)/g.Rate), wait)
+	}
+}
+
+// take hands out the next slot of the current reservation, reserving more
+// when it is used up. It returns the slot's time, or how long to wait
+// before asking again when no slot could be reserved.
+func (l *Limiter) take(ctx context.Context) (time.Time, time.Duration, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.left == 0 {
+		if !l.unlimited.IsZero() && time.Since(l.unlimited) < unlimitedRecheck {
+			return time.Time{}, 0, nil
 		}
-		if !g.QuotaReset.IsZero() {
-			until := time.Until(g.QuotaReset)
-			if until > maxQuotaWait {
-				return &QuotaError{ServerID: l.serverID, Reset: g.QuotaReset}
-			}
-			wait = max(until, wait)
+		wait, err := l.reserve(ctx)
+		if err != nil || wait > 0 {
+			return time.Time{}, wait, err
 		}
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return ctx.Err()
+		if l.left == 0 {
+			return time.Time{}, 0, nil // unlimited
 		}
+	}
+	at := l.next
+	l.next = l.next.Add(l.interval)
+	l.left--
+	return at, 0, nil
+}
+
+// reserve asks PostgreSQL for about reserveSpan of slots. It reports how
+// long to wait when none were granted.
+func (l *Limiter) reserve(ctx context.Context) (time.Duration, error) {
+	want := max(1, int(l.rate*reserveSpan.Seconds()))
+	if l.rate <= 0 {
+		want = 10 // quota only: a few at a time, so workers share it
+	}
+	asked := time.Now()
+	r, err := l.src.ReserveSlots(ctx, l.serverID, want)
+	if err != nil {
+		return 0, err
+	}
+	l.rate = r.Rate
+	if !r.Limited {
+		l.unlimited = time.Now()
+		return 0, nil
+	}
+	l.unlimited = time.Time{}
+	if r.Slots > 0 {
+		l.left, l.next, l.interval = r.Slots, asked.Add(r.Start), 0
+		if r.Rate > 0 {
+			l.interval = time.Duration(float64(time.Second) / r.Rate)
+		}
+		return 0, nil
+	}
+	if !r.QuotaReset.IsZero() {
+		until := time.Until(r.QuotaReset)
+		if until > maxQuotaWait {
+			return 0, &QuotaError{ServerID: l.serverID, Reset: r.QuotaReset}
+		}
+		return max(until, time.Millisecond), nil
+	}
+	// The server's next free slot is more than store.MaxReserveAhead away.
+	return max(r.Start, time.Millisecond), nil
+}
+
+func sleepUntil(ctx context.Context, at time.Time) error {
+	d := time.Until(at)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

@@ -13,10 +13,13 @@ import (
 // factor of 0 back to the full rate, linearly.
 const throttleRecovery = 120 * time.Second
 
-// Grant is the result of a token request.
-type Grant struct {
-	// Tokens is how many messages may be sent now.
-	Tokens int
+// Reservation is the result of a slot request.
+type Reservation struct {
+	// Slots is how many messages the caller may send, one every 1/Rate
+	// seconds from Start on (all at once when Rate is 0).
+	Slots int
+	// Start is how long from now the first slot begins.
+	Start time.Duration
 	// Rate is the effective rate in messages per second: the set rate times
 	// the throttle factor; 0 means no rate limit.
 	Rate float64
@@ -24,21 +27,31 @@ type Grant struct {
 	// callers may stop asking for a while.
 	Limited bool
 	// QuotaReset is when the exhausted quota (per minute, hour or day)
-	// starts over; zero when no quota stopped the grant.
+	// starts over; zero when no quota stopped the reservation.
 	QuotaReset time.Time
 }
 
-// TakeTokens takes up to want send tokens from the server's token bucket,
-// which every worker shares through its smtp_servers row. The bucket holds
-// at most a tenth of a second of tokens, so no worker can burst above the
-// rate. The per-minute, per-hour and per-day quotas are counted in the same
-// row and cap the grant.
-func (db *DB) TakeTokens(ctx context.Context, serverID int64, want int) (Grant, error) {
-	var g Grant
+// MaxReserveAhead is how far ahead of now the server's next free slot may
+// be for a reservation to succeed. It bounds how long a rate change, a
+// throttle or a pause waits behind slots already handed out.
+const MaxReserveAhead = time.Second
+
+// ReserveSlots reserves up to want consecutive send slots of a server. The
+// server's row keeps the start of its next free slot, shared by every
+// worker: a reservation starts there (or now, if that is past) and moves it
+// on by want/rate seconds. Slots that nobody asks for pass unused without
+// carrying over, so no worker can burst above the rate, and a slot is never
+// lost while workers wait for one. When the next free slot is more than
+// MaxReserveAhead away, nothing is reserved and Start says when to ask
+// again; one reservation holds at most MaxReserveAhead of slots. The per-minute, per-hour and per-day quotas are counted in the
+// same row and cap the reservation.
+func (db *DB) ReserveSlots(ctx context.Context, serverID int64, want int) (Reservation, error) {
+	var r Reservation
+	var startSecs float64
 	var reset *time.Time
 	err := db.pool.QueryRow(ctx, `
 		WITH cur AS (
-			SELECT id, bucket_tokens, bucket_at, quota_per_minute, quota_per_hour, quota_per_day,
+			SELECT id, slot_at, quota_per_minute, quota_per_hour, quota_per_day, clock_timestamp() AS now,
 			       rate_per_second * LEAST(1, throttle_factor +
 			           COALESCE(extract(epoch FROM clock_timestamp() - throttled_at), 0) / $3) AS rate,
 			       date_trunc('minute', clock_timestamp()) AS m, date_trunc('hour', clock_timestamp()) AS h,
@@ -48,39 +61,41 @@ func (db *DB) TakeTokens(ctx context.Context, serverID int64, want int) (Grant, 
 			       CASE WHEN day_start = date_trunc('day', clock_timestamp()) THEN day_used ELSE 0 END AS du
 			FROM smtp_servers WHERE id = $1 FOR UPDATE
 		), calc AS (
-			SELECT *,
-			       CASE WHEN rate <= 0 THEN $2::float8
-			            ELSE LEAST(GREATEST(rate * 0.1, 1),
-			                       bucket_tokens + extract(epoch FROM clock_timestamp() - bucket_at) * rate)
-			       END AS avail,
+			SELECT *, CASE WHEN rate > 0 THEN GREATEST(slot_at, now) ELSE now END AS start,
 			       LEAST(CASE WHEN quota_per_minute > 0 THEN quota_per_minute - mu ELSE $2 END,
 			             CASE WHEN quota_per_hour > 0 THEN quota_per_hour - hu ELSE $2 END,
 			             CASE WHEN quota_per_day > 0 THEN quota_per_day - du ELSE $2 END) AS left_in_quota
 			FROM cur
 		), g AS (
-			SELECT *, GREATEST(LEAST(floor(avail)::int, $2, left_in_quota), 0) AS granted FROM calc
+			SELECT *, CASE WHEN start > now + make_interval(secs => $4) THEN 0
+			               WHEN rate > 0 THEN GREATEST(LEAST($2, left_in_quota, GREATEST(floor(rate * $4), 1)), 0)
+			               ELSE GREATEST(LEAST($2, left_in_quota), 0) END AS granted
+			FROM calc
 		)
 		UPDATE smtp_servers s
-		SET bucket_tokens = CASE WHEN g.rate <= 0 THEN 0 ELSE g.avail - g.granted END,
-		    bucket_at = clock_timestamp(),
+		SET slot_at = CASE WHEN g.rate > 0 THEN g.start + make_interval(secs => g.granted / g.rate)
+		                   ELSE g.now END,
 		    minute_start = g.m, minute_used = g.mu + g.granted,
 		    hour_start = g.h, hour_used = g.hu + g.granted,
 		    day_start = g.d, day_used = g.du + g.granted
 		FROM g WHERE s.id = g.id
 		RETURNING g.granted, g.rate,
 		          g.rate > 0 OR g.quota_per_minute > 0 OR g.quota_per_hour > 0 OR g.quota_per_day > 0,
+		          extract(epoch FROM g.start - g.now)::float8 - CASE WHEN g.granted > 0 THEN 0 ELSE $4 END,
 		          CASE WHEN g.granted > 0 OR g.left_in_quota > 0 THEN NULL
 		               WHEN g.quota_per_day > 0 AND g.du >= g.quota_per_day THEN g.d + interval '1 day'
 		               WHEN g.quota_per_hour > 0 AND g.hu >= g.quota_per_hour THEN g.h + interval '1 hour'
 		               ELSE g.m + interval '1 minute' END`,
-		serverID, want, throttleRecovery.Seconds()).Scan(&g.Tokens, &g.Rate, &g.Limited, &reset)
+		serverID, want, throttleRecovery.Seconds(), MaxReserveAhead.Seconds()).
+		Scan(&r.Slots, &r.Rate, &r.Limited, &startSecs, &reset)
 	if err != nil {
-		return Grant{}, fmt.Errorf("store: take tokens of server %d: %w", serverID, notFound(err, "server", serverID))
+		return Reservation{}, fmt.Errorf("store: reserve send slots of server %d: %w", serverID, notFound(err, "server", serverID))
 	}
+	r.Start = time.Duration(max(startSecs, 0) * float64(time.Second))
 	if reset != nil {
-		g.QuotaReset = *reset
+		r.QuotaReset = *reset
 	}
-	return g, nil
+	return r, nil
 }
 
 // Throttle halves a server's effective pace after a throttle reply. Replies

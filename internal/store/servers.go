@@ -28,6 +28,7 @@ func (db *DB) UpsertServer(ctx context.Context, s Server) (Server, error) {
 			host = EXCLUDED.host, port = EXCLUDED.port, username = EXCLUDED.username,
 			password = EXCLUDED.password, tls = EXCLUDED.tls, helo_name = EXCLUDED.helo_name,
 			rate_per_second = EXCLUDED.rate_per_second,
+			slot_at = LEAST(smtp_servers.slot_at, now()),
 			quota_per_minute = EXCLUDED.quota_per_minute,
 			quota_per_hour = EXCLUDED.quota_per_hour, quota_per_day = EXCLUDED.quota_per_day,
 			max_connections = EXCLUDED.max_connections, weight = EXCLUDED.weight,
@@ -70,10 +71,13 @@ func (db *DB) ListServers(ctx context.Context) ([]Server, error) {
 }
 
 // SetServerRate changes a server's rate in messages per second. Workers read
-// it at every token request, so it takes effect within a fraction of a second.
+// it at every slot reservation, so it takes effect within about a second
+// (the slots already reserved). Slots reserved at a very low old rate may
+// reach far ahead, so the next free slot moves back to now.
 func (db *DB) SetServerRate(ctx context.Context, id int64, rate float64) error {
 	tag, err := db.pool.Exec(ctx, `
-		UPDATE smtp_servers SET rate_per_second = $2, updated_at = now() WHERE id = $1`, id, rate)
+		UPDATE smtp_servers SET rate_per_second = $2, slot_at = LEAST(slot_at, now()), updated_at = now()
+		WHERE id = $1`, id, rate)
 	if err != nil {
 		return fmt.Errorf("store: set server %d rate: %w", id, err)
 	}
