@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"os"
 	"testing"
 )
@@ -59,4 +60,22 @@ func TestNewsletterRenders(t *testing.T) {
 		t.Errorf("rendered HTML is %d bytes, want about 3 KB for the benchmarks", len(r.HTML))
 	}
 	t.Logf("subject %q\n%s", r.Subject, r.Text)
+}
+
+// BenchmarkFastText measures the text part made by the derived template,
+// the part of BenchmarkRender that replaces BenchmarkHTMLToText.
+func BenchmarkFastText(b *testing.B) {
+	tmpl := newsletter(b)
+	if tmpl.fast == nil {
+		b.Fatal("newsletter.html has no fast text path")
+	}
+	d := benchData()
+	var out bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		out.Reset()
+		if err := tmpl.fast.render(&out, d); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -55,6 +55,10 @@ type Template struct {
 	subject *texttemplate.Template
 	html    *htmltemplate.Template // nil for a text-only campaign
 	text    *texttemplate.Template // nil when the text is generated from the HTML
+	// fast makes the generated text without tokenizing the rendered HTML. It
+	// is nil when there is a text template or the HTML template does not
+	// allow it; see fasttext.go.
+	fast *fastText
 }
 
 // Rendered is one subscriber's subject and bodies.
@@ -103,6 +107,11 @@ func Compile(subject, html, text string) (*Template, error) {
 	if err := t.check(subject, html, text); err != nil {
 		return nil, err
 	}
+	if t.html != nil && t.text == nil {
+		// An error leaves the campaign on the slow path, which is correct
+		// for every template.
+		t.fast, _ = deriveFastText(t.html)
+	}
 	return t, nil
 }
 
@@ -141,8 +150,36 @@ func (t *Template) RenderTo(b *Buffers, data Data) error {
 		}
 		return nil
 	}
-	writeText(&b.Text, bytes.NewReader(b.HTML.Bytes()))
+	t.writeText(b, data)
 	return nil
+}
+
+// writeText writes the text made from b.HTML to b.Text, by the fast path
+// where possible. Some renders compute both and compare them, and the first
+// mismatch moves the Template to the slow path for good.
+func (t *Template) writeText(b *Buffers, data Data) {
+	f := t.fast
+	if f == nil || f.disabled.Load() {
+		writeText(&b.Text, bytes.NewReader(b.HTML.Bytes()))
+		return
+	}
+	if err := f.render(&b.Text, data); err != nil {
+		b.Text.Reset()
+		writeText(&b.Text, bytes.NewReader(b.HTML.Bytes()))
+		return
+	}
+	if !f.check() {
+		return
+	}
+	slow := eventBuffers.Get().(*bytes.Buffer)
+	defer eventBuffers.Put(slow)
+	slow.Reset()
+	writeText(slow, bytes.NewReader(b.HTML.Bytes()))
+	if !bytes.Equal(slow.Bytes(), b.Text.Bytes()) {
+		f.disabled.Store(true)
+		b.Text.Reset()
+		b.Text.Write(slow.Bytes())
+	}
 }
 
 func parseText(name, src string) (*texttemplate.Template, error) {

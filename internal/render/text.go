@@ -89,13 +89,27 @@ func writeText(b *bytes.Buffer, src io.Reader) {
 }
 
 func (w *textWriter) startTag(z *html.Tokenizer, name string, hasAttr, selfClosing bool) {
-	if w.hidden > 0 {
-		if name == w.hiddenAt && !selfClosing {
-			w.hidden++
-		}
+	if w.inHidden(name, selfClosing) {
 		return
 	}
-	a := readAttrs(z, hasAttr)
+	w.openTag(name, readAttrs(z, hasAttr), selfClosing)
+}
+
+// inHidden counts a start tag met inside a hidden element and reports
+// whether the tag is inside one.
+func (w *textWriter) inHidden(name string, selfClosing bool) bool {
+	if w.hidden == 0 {
+		return false
+	}
+	if name == w.hiddenAt && !selfClosing {
+		w.hidden++
+	}
+	return true
+}
+
+// openTag acts on a start tag outside hidden elements, given the attributes
+// that readAttrs returns for it.
+func (w *textWriter) openTag(name string, a tagAttrs, selfClosing bool) {
 	if a.hidden && !selfClosing && !isVoid(name) {
 		w.hidden, w.hiddenAt = 1, name
 		return
@@ -207,8 +221,8 @@ func (w *textWriter) endLink() {
 		w.gluedURL = true
 		return
 	}
-	text := strings.TrimSpace(string(w.b.Bytes()[at:]))
-	if text != href && text != stripScheme(href) {
+	text := bytes.TrimSpace(w.b.Bytes()[at:])
+	if string(text) != href && string(text) != stripScheme(href) {
 		w.space = true
 		w.word("(" + href + ")")
 	}
