@@ -12,8 +12,10 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
+	"hash"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Local-part prefixes of the addresses pacer generates.
@@ -28,7 +30,15 @@ const HeaderName = "X-Pacer-ID"
 // macLength is the number of base32 characters kept from the HMAC (80 bits).
 const macLength = 16
 
-var encoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+// macBytes is the number of HMAC bytes that macLength base32 characters
+// encode. Base32 turns every 5 bytes into 8 characters on their own, so
+// encoding these bytes gives the same characters as encoding the whole sum
+// and keeping the first macLength.
+const macBytes = macLength * 5 / 8
+
+// encoding is standard base32 (RFC 4648) with a lower-case alphabet, so it
+// produces what strings.ToLower makes of base32.StdEncoding's output.
+var encoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 // ID names one message: the campaign and the subscriber it was sent to.
 type ID struct {
@@ -36,9 +46,20 @@ type ID struct {
 	SubscriberID int64
 }
 
-// Signer signs and verifies identifiers with one secret key.
+// Signer signs and verifies identifiers with one secret key. It is safe for
+// concurrent use.
 type Signer struct {
 	key []byte
+	// macs contains *macState values, so that computing a MAC reuses a keyed
+	// HMAC instead of setting up a new one.
+	macs sync.Pool
+}
+
+// macState is one reusable HMAC computation.
+type macState struct {
+	h   hash.Hash // HMAC-SHA256 with the signer's key
+	msg []byte    // the signed message, built before one Write
+	sum []byte    // the HMAC
 }
 
 // NewSigner returns a Signer for key, which must be at least 16 bytes long.
@@ -46,30 +67,83 @@ func NewSigner(key []byte) (*Signer, error) {
 	if len(key) < 16 {
 		return nil, fmt.Errorf("mailid: signing key is %d bytes, need at least 16: set a longer secret", len(key))
 	}
-	return &Signer{key: append([]byte(nil), key...)}, nil
+	s := &Signer{key: append([]byte(nil), key...)}
+	s.macs.New = func() any {
+		return &macState{h: hmac.New(sha256.New, s.key), sum: make([]byte, 0, sha256.Size)}
+	}
+	return s, nil
 }
 
-// MAC returns the lower-case base32 HMAC of the given parts.
+// MAC returns the lower-case base32 HMAC of the given parts: the first 16
+// characters of the HMAC-SHA256 of every part followed by a zero byte.
 func (s *Signer) MAC(parts ...string) string {
-	h := hmac.New(sha256.New, s.key)
+	var buf [macLength]byte
+	return string(s.AppendMAC(buf[:0], parts...))
+}
+
+// AppendMAC appends [Signer.MAC] of parts to dst.
+func (s *Signer) AppendMAC(dst []byte, parts ...string) []byte {
+	st := s.macs.Get().(*macState)
+	msg := st.msg[:0]
 	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+		msg = append(msg, p...)
+		msg = append(msg, 0)
 	}
-	return strings.ToLower(encoding.EncodeToString(h.Sum(nil))[:macLength])
+	return s.appendSum(dst, st, msg)
+}
+
+// AppendMACBytes appends [Signer.MAC] of parts to dst, for parts held in
+// byte slices. A part may be a slice of dst.
+func (s *Signer) AppendMACBytes(dst []byte, parts ...[]byte) []byte {
+	st := s.macs.Get().(*macState)
+	// The parts are copied into the message before dst grows, which keeps
+	// parts that alias dst intact.
+	msg := st.msg[:0]
+	for _, p := range parts {
+		msg = append(msg, p...)
+		msg = append(msg, 0)
+	}
+	return s.appendSum(dst, st, msg)
+}
+
+// appendSum appends the MAC of msg to dst and returns st, taken from s.macs,
+// to the pool.
+func (s *Signer) appendSum(dst []byte, st *macState, msg []byte) []byte {
+	st.h.Reset()
+	st.h.Write(msg)
+	st.sum = st.h.Sum(st.sum[:0])
+	dst = encoding.AppendEncode(dst, st.sum[:macBytes])
+	st.msg = msg
+	s.macs.Put(st)
+	return dst
 }
 
 // VerifyMAC reports whether mac is the MAC of parts, in constant time.
 func (s *Signer) VerifyMAC(mac string, parts ...string) bool {
-	return hmac.Equal([]byte(strings.ToLower(mac)), []byte(s.MAC(parts...)))
+	var buf [macLength]byte
+	return hmac.Equal([]byte(strings.ToLower(mac)), s.AppendMAC(buf[:0], parts...))
 }
 
 // Token returns "<campaign>.<subscriber>.<mac>" for id.
 func (s *Signer) Token(id ID) string {
-	c := strconv.FormatInt(id.CampaignID, 10)
-	sub := strconv.FormatInt(id.SubscriberID, 10)
-	return c + "." + sub + "." + s.MAC("id", c, sub)
+	var buf [64]byte
+	return string(s.AppendToken(buf[:0], id))
 }
+
+// AppendToken appends [Signer.Token] of id to dst.
+func (s *Signer) AppendToken(dst []byte, id ID) []byte {
+	var ids [2 * 20]byte // two int64 in decimal, with signs
+	c := strconv.AppendInt(ids[:0], id.CampaignID, 10)
+	sub := strconv.AppendInt(ids[len(c):len(c)], id.SubscriberID, 10)
+	dst = append(dst, c...)
+	dst = append(dst, '.')
+	dst = append(dst, sub...)
+	dst = append(dst, '.')
+	return s.AppendMACBytes(dst, []byte(tokenMACLabel), c, sub)
+}
+
+// tokenMACLabel separates the MACs of tokens from other MACs of the signer.
+const tokenMACLabel = "id"
 
 // ParseToken verifies a token made by [Signer.Token] and returns its ID.
 func (s *Signer) ParseToken(token string) (ID, bool) {
@@ -82,7 +156,7 @@ func (s *Signer) ParseToken(token string) (ID, bool) {
 	if err1 != nil || err2 != nil || c <= 0 || sub <= 0 {
 		return ID{}, false
 	}
-	if !s.VerifyMAC(parts[2], "id", parts[0], parts[1]) {
+	if !s.VerifyMAC(parts[2], tokenMACLabel, parts[0], parts[1]) {
 		return ID{}, false
 	}
 	return ID{CampaignID: c, SubscriberID: sub}, true

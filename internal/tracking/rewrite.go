@@ -36,17 +36,30 @@ func (t *Tracker) AppendRewrite(dst []byte, html string, m Message) []byte {
 // eachHTMLLink calls visit for every link of src that click tracking
 // rewrites, with the byte range of its href value in src and its target.
 //
-// The tokenizer finds the tags, so comments, <script>, <style> and odd
-// formatting are handled as browsers do. It reports attribute values
-// decoded but not where they are, so attrSpan locates the href in the
-// tag's raw bytes by repeating the tokenizer's attribute scan.
+// scanHTMLLinks finds the links. Where it meets markup whose tokenization it
+// does not model, it returns that position and tokenizeHTMLLinks takes over
+// for the rest of src, so the links found are always those of the tokenizer.
 //
 // NOTE: links inside Outlook's conditional comments, such as the href of a
 // <v:roundrect> button in <!--[if mso]>, are comments to the tokenizer and
 // stay untracked.
 func (t *Tracker) eachHTMLLink(src, unsubscribeURL string, visit func(start, end int, target string)) {
-	z := html.NewTokenizer(strings.NewReader(src))
-	pos := 0
+	if rest := t.scanHTMLLinks(src, unsubscribeURL, visit); rest >= 0 {
+		t.tokenizeHTMLLinks(src, rest, unsubscribeURL, visit)
+	}
+}
+
+// tokenizeHTMLLinks does what eachHTMLLink does for src[from:], where from
+// is a position at which the tokenizer is between tokens and outside raw
+// text.
+//
+// The tokenizer finds the tags, so comments, <script>, <style> and odd
+// formatting are handled as browsers do. It reports attribute values
+// decoded but not where they are, so attrSpan locates the href in the
+// tag's raw bytes by repeating the tokenizer's attribute scan.
+func (t *Tracker) tokenizeHTMLLinks(src string, from int, unsubscribeURL string, visit func(start, end int, target string)) {
+	z := html.NewTokenizer(strings.NewReader(src[from:]))
+	pos := from
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {

@@ -48,23 +48,32 @@ func (t *Tracker) eachTextLink(src, unsubscribeURL string, visit func(start, end
 
 // indexHTTP returns the index of the first "http://" or "https://" in s, in
 // any letter case, that does not continue an ASCII word, or -1.
+//
+// It looks for "://" and then at the bytes before it. Only an ASCII byte
+// can continue a word, and a byte below utf8.RuneSelf is always a whole
+// rune, so the byte before the scheme decides.
 func indexHTTP(s string) int {
-	for i := 0; i+len("http://") <= len(s); i++ {
-		c := s[i]
-		if c != 'h' && c != 'H' {
+	for from := 0; ; {
+		j := strings.Index(s[from:], "://")
+		if j < 0 {
+			return -1
+		}
+		colon := from + j
+		from = colon + len("://")
+		var start int
+		switch {
+		case colon >= len("https") && asciiEqualFold(s[colon-len("https"):colon], "https"):
+			start = colon - len("https")
+		case colon >= len("http") && asciiEqualFold(s[colon-len("http"):colon], "http"):
+			start = colon - len("http")
+		default:
 			continue
 		}
-		if !hasPrefixFold(s[i:], "http://") && !hasPrefixFold(s[i:], "https://") {
+		if start > 0 && isWordRune(rune(s[start-1])) {
 			continue
 		}
-		if i > 0 {
-			if r, _ := utf8.DecodeLastRuneInString(s[:i]); isWordRune(r) {
-				continue
-			}
-		}
-		return i
+		return start
 	}
-	return -1
 }
 
 // isWordRune reports ASCII characters that would make a preceding "http"
@@ -79,8 +88,15 @@ func isWordRune(r rune) bool {
 func urlEnd(s string) int {
 	n := 0
 	for n < len(s) {
+		if c := s[n]; c < utf8.RuneSelf {
+			if c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' {
+				break // an ASCII control, white space or delimiter
+			}
+			n++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[n:])
-		if r < 0x20 || r == 0x7f || r == '<' || r == '>' || r == '"' || unicode.IsSpace(r) {
+		if unicode.IsSpace(r) {
 			break
 		}
 		n += size
@@ -88,23 +104,34 @@ func urlEnd(s string) int {
 	// Surplus closing brackets at the end belong to the text around the URL.
 	var surplus [3]int // ) ] }
 	for i := 0; i < n; i++ {
-		if k := strings.IndexByte("([{)]}", s[i]); k >= 0 {
-			if k < 3 {
-				surplus[k]--
-			} else {
-				surplus[k-3]++
-			}
+		switch s[i] {
+		case '(':
+			surplus[0]--
+		case '[':
+			surplus[1]--
+		case '{':
+			surplus[2]--
+		case ')':
+			surplus[0]++
+		case ']':
+			surplus[1]++
+		case '}':
+			surplus[2]++
 		}
 	}
 	for n > 0 {
 		c := s[n-1]
-		if strings.IndexByte(".,;:!?'*", c) >= 0 {
+		switch c {
+		case '.', ',', ';', ':', '!', '?', '\'', '*':
 			n--
 			continue
 		}
-		if r, size := utf8.DecodeLastRuneInString(s[:n]); r >= utf8.RuneSelf && unicode.IsPunct(r) {
-			n -= size // such as "。" or "」"
-			continue
+		if c >= utf8.RuneSelf {
+			if r, size := utf8.DecodeLastRuneInString(s[:n]); unicode.IsPunct(r) {
+				n -= size // such as "。" or "」"
+				continue
+			}
+			return n
 		}
 		k := strings.IndexByte(")]}", c)
 		if k < 0 || surplus[k] <= 0 {

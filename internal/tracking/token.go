@@ -36,20 +36,24 @@ type Click struct {
 }
 
 // appendClickToken appends "<campaign>.<subscriber>.<link>.<mac>" for target.
+// The link field and the MAC are written straight into dst, and the MAC is
+// computed over the token's own bytes, so building a token allocates only
+// when dst grows.
 func (t *Tracker) appendClickToken(dst []byte, ids *messageIDs, links *Links, target string) []byte {
-	var field string
+	campaign, subscriber := ids.campaign(), ids.subscriber()
+	dst = append(dst, campaign...)
+	dst = append(dst, '.')
+	dst = append(dst, subscriber...)
+	dst = append(dst, '.')
+	fieldStart := len(dst)
 	if i, ok := links.Index(target); ok {
-		field = strconv.Itoa(i)
+		dst = strconv.AppendInt(dst, int64(i), 10)
 	} else {
-		field = inlineField(target)
+		dst = appendInlineField(dst, target)
 	}
-	dst = append(dst, ids.campaign...)
+	fieldEnd := len(dst)
 	dst = append(dst, '.')
-	dst = append(dst, ids.subscriber...)
-	dst = append(dst, '.')
-	dst = append(dst, field...)
-	dst = append(dst, '.')
-	return append(dst, t.signer.MAC(clickMACLabel, ids.campaign, ids.subscriber, field)...)
+	return t.signer.AppendMACBytes(dst, []byte(clickMACLabel), campaign, subscriber, dst[fieldStart:fieldEnd])
 }
 
 // ParseClick verifies a click token, the path segment after /t/c/. It
@@ -91,18 +95,41 @@ func (t *Tracker) ParseClick(token string) (Click, bool) {
 	return click, true
 }
 
-// inlineField returns the link field of a token that carries target.
-func inlineField(target string) string {
+// appendInlineField appends the link field of a token that carries target:
+// the mark of its scheme and the rest of target in base64url without
+// padding.
+func appendInlineField(dst []byte, target string) []byte {
 	for _, s := range inlineSchemes {
 		if hasPrefix(target, s.prefix) {
-			rest := target[len(s.prefix):]
-			buf := make([]byte, 1+inline.EncodedLen(len(rest)))
-			buf[0] = s.mark
-			inline.Encode(buf[1:], []byte(rest))
-			return string(buf)
+			dst = append(dst, s.mark)
+			return appendBase64URL(dst, target[len(s.prefix):])
 		}
 	}
 	panic("unreachable: the last scheme matches any target")
+}
+
+const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// appendBase64URL appends s in base64url without padding (RFC 4648
+// section 5), as inline.Encode would, without copying s into a byte slice.
+func appendBase64URL(dst []byte, s string) []byte {
+	i := 0
+	for ; i+3 <= len(s); i += 3 {
+		v := uint(s[i])<<16 | uint(s[i+1])<<8 | uint(s[i+2])
+		dst = append(dst,
+			base64URLAlphabet[v>>18&0x3f], base64URLAlphabet[v>>12&0x3f],
+			base64URLAlphabet[v>>6&0x3f], base64URLAlphabet[v&0x3f])
+	}
+	switch len(s) - i {
+	case 1:
+		v := uint(s[i]) << 16
+		dst = append(dst, base64URLAlphabet[v>>18&0x3f], base64URLAlphabet[v>>12&0x3f])
+	case 2:
+		v := uint(s[i])<<16 | uint(s[i+1])<<8
+		dst = append(dst, base64URLAlphabet[v>>18&0x3f], base64URLAlphabet[v>>12&0x3f],
+			base64URLAlphabet[v>>6&0x3f])
+	}
+	return dst
 }
 
 func parseInlineField(field string) (string, bool) {

@@ -146,16 +146,26 @@ type Message struct {
 }
 
 // messageIDs holds the decimal forms of a message's ids, which every click
-// token of the message repeats.
+// token of the message repeats. They live in an array so that making them
+// allocates nothing.
 type messageIDs struct {
-	id                   mailid.ID
-	campaign, subscriber string
+	digits        [2 * 20]byte // the campaign, then the subscriber; an int64 takes at most 20 bytes with its sign
+	campaignLen   int
+	subscriberLen int
 }
 
 func newMessageIDs(id mailid.ID) messageIDs {
-	return messageIDs{id: id,
-		campaign:   strconv.FormatInt(id.CampaignID, 10),
-		subscriber: strconv.FormatInt(id.SubscriberID, 10)}
+	var ids messageIDs
+	c := strconv.AppendInt(ids.digits[:0], id.CampaignID, 10)
+	s := strconv.AppendInt(c[len(c):], id.SubscriberID, 10)
+	ids.campaignLen, ids.subscriberLen = len(c), len(s)
+	return ids
+}
+
+func (ids *messageIDs) campaign() []byte { return ids.digits[:ids.campaignLen] }
+
+func (ids *messageIDs) subscriber() []byte {
+	return ids.digits[ids.campaignLen : ids.campaignLen+ids.subscriberLen]
 }
 
 func (t *Tracker) appendClickURL(dst []byte, ids *messageIDs, links *Links, target string) []byte {
