@@ -23,70 +23,163 @@ var reserved = map[string]bool{
 	"Return-Path": true,
 }
 
-// header builds the message's header fields. go-message writes the field
-// added last first, so they are added from the bottom up.
-func header(m *Message) (mail.Header, error) {
-	var h mail.Header
-	h.Set("MIME-Version", "1.0")
-	if err := extraFields(&h, m.Headers); err != nil {
-		return h, err
-	}
-	if err := listUnsubscribe(&h, m); err != nil {
-		return h, err
-	}
-
-	if err := checkToken("Message-ID", m.MessageID); err != nil || !strings.Contains(m.MessageID, "@") {
-		return h, fmt.Errorf("message: Message-ID %q: want left@right without angle brackets", m.MessageID)
-	}
-	h.SetMessageID(m.MessageID)
-	date := m.Date
-	if date.IsZero() {
-		date = time.Now()
-	}
-	h.SetDate(date)
-	h.SetSubject(strings.TrimSpace(oneLine(m.Subject)))
-
-	return h, addresses(&h, m)
+// headerValues are the checked and formatted values of the header fields
+// that appendHeader writes.
+type headerValues struct {
+	from, to, replyTo string // replyTo is empty for a message without Reply-To
+	subject           string
+	date              time.Time
+	oneClick          bool // whether List-Unsubscribe-Post is written
 }
 
-// extraFields adds Message.Headers, last first.
-func extraFields(h *mail.Header, fields []Field) error {
-	for i := len(fields) - 1; i >= 0; i-- {
-		f := fields[i]
+// checkHeader checks m's header values and formats them. It stores the
+// extra fields with canonical keys and encoded values in b.extra.
+func (b *Builder) checkHeader(m *Message) (headerValues, error) {
+	var v headerValues
+	// The fields are checked last first, so that the error names the same
+	// field as before this package wrote the header itself.
+	b.extra = append(b.extra[:0], m.Headers...)
+	for i := len(b.extra) - 1; i >= 0; i-- {
+		f := b.extra[i]
 		key := textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(f.Key))
 		if !validFieldName(key) || reserved[key] {
-			return fmt.Errorf("message: extra header %q: use a custom name such as X-Pacer-ID", f.Key)
+			return v, fmt.Errorf("message: extra header %q: use a custom name such as X-Pacer-ID", f.Key)
 		}
-		h.Add(key, mime.QEncoding.Encode("utf-8", oneLine(f.Value)))
+		b.extra[i] = Field{key, mime.QEncoding.Encode("utf-8", oneLine(f.Value))}
 	}
-	return nil
+	if err := checkListUnsubscribe(m); err != nil {
+		return v, err
+	}
+	v.oneClick = strings.HasPrefix(m.ListUnsubscribeURL, "https://")
+
+	if err := checkToken("Message-ID", m.MessageID); err != nil || !strings.Contains(m.MessageID, "@") {
+		return v, fmt.Errorf("message: Message-ID %q: want left@right without angle brackets", m.MessageID)
+	}
+	v.date = m.Date
+	if v.date.IsZero() {
+		v.date = time.Now()
+	}
+	v.subject = mime.QEncoding.Encode("utf-8", strings.TrimSpace(oneLine(m.Subject)))
+
+	var err error
+	if m.ReplyTo.Address != "" {
+		if v.replyTo, err = formatAddress("Reply-To", m.ReplyTo); err != nil {
+			return v, err
+		}
+	}
+	if v.to, err = formatAddress("To", m.To); err != nil {
+		return v, err
+	}
+	if v.from, err = formatAddress("From", m.From); err != nil {
+		return v, err
+	}
+	return v, nil
 }
 
-// addresses sets Reply-To, To and From, in this order so that From comes
-// first.
-func addresses(h *mail.Header, m *Message) error {
-	fields := []struct {
-		key      string
-		addr     mail.Address
-		optional bool
-	}{{"Reply-To", m.ReplyTo, true}, {"To", m.To, false}, {"From", m.From, false}}
-	for _, f := range fields {
-		if f.optional && f.addr.Address == "" {
-			continue
-		}
-		a, err := address(f.key, f.addr)
-		if err != nil {
-			return err
-		}
-		h.SetAddressList(f.key, []*mail.Address{a})
+// appendHeader appends the fields of a checked m from From to MIME-Version.
+// The order and the names are those go-message v0.18 wrote before this
+// package wrote the header itself: canonical names such as Message-Id and
+// Mime-Version, and Message.Headers just before Mime-Version.
+func (b *Builder) appendHeader(dst []byte, m *Message, v *headerValues) []byte {
+	dst = appendField(dst, "From", v.from)
+	dst = appendField(dst, "To", v.to)
+	if v.replyTo != "" {
+		dst = appendField(dst, "Reply-To", v.replyTo)
 	}
-	return nil
+	dst = appendField(dst, "Subject", v.subject)
+	// The Date field is 37 octets for years up to 9999, so it is not folded.
+	dst = append(dst, "Date: "...)
+	dst = v.date.AppendFormat(dst, dateLayout)
+	dst = append(dst, "\r\n"...)
+
+	b.scratch = append(append(append(b.scratch[:0], '<'), m.MessageID...), '>')
+	dst = appendField(dst, "Message-Id", b.scratch)
+	b.scratch = appendListUnsubscribe(b.scratch[:0], m)
+	dst = appendField(dst, "List-Unsubscribe", b.scratch)
+	if v.oneClick {
+		dst = appendField(dst, "List-Unsubscribe-Post", OneClickValue)
+	}
+	for _, f := range b.extra {
+		dst = appendField(dst, f.Key, f.Value)
+	}
+	return append(dst, "Mime-Version: 1.0\r\n"...)
 }
 
-// listUnsubscribe sets List-Unsubscribe and, for an https URL,
-// List-Unsubscribe-Post.
-func listUnsubscribe(h *mail.Header, m *Message) error {
-	var uris []string
+// dateLayout is the RFC 5322 date-time with a numeric zone and a two-digit
+// day, as go-message writes it.
+const dateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
+
+// Line lengths of header fields, not counting CRLF. go-message v0.18 folds at
+// 76 octets, below the 78 that RFC 5322, section 2.1.1, recommends, and no
+// line may exceed 998.
+const (
+	preferredFieldLine = 76
+	maxFieldLine       = 998
+)
+
+// appendField appends the field "key: value" with CRLF. It folds the value
+// the way go-message v0.18 does, so that the header stays what it was: lines
+// break before a space or tab so that each is at most 76 octets. A run
+// without whitespace that does not fit stays whole on a line of up to 998
+// octets. Only a longer run is split by inserting CRLF and a space, which
+// changes the value. A field name of more than 995 octets makes its own line
+// longer than 998. The value must not contain CR or LF.
+func appendField[T string | []byte](dst []byte, key string, value T) []byte {
+	dst = append(dst, key...)
+	dst = append(dst, ':', ' ')
+	if len(value) == 0 {
+		return append(dst, '\r', '\n')
+	}
+	first := len(key) + 2 // the first line also holds the field name
+	for len(value) > 0 {
+		// go-message v0.18 panics when the name leaves less than one octet
+		// of the line, so the limits are kept at one octet or more.
+		line, rest, insertSpace := foldAt(value, max(preferredFieldLine-first, 1))
+		if insertSpace {
+			line, rest, insertSpace = foldAt(value, max(maxFieldLine-first, 1))
+		}
+		dst = append(dst, line...)
+		dst = append(dst, '\r', '\n')
+		if insertSpace {
+			dst = append(dst, ' ')
+		}
+		value = rest
+		first = 0
+	}
+	return dst
+}
+
+// foldAt splits value for a line of at most limit octets: before the last
+// space or tab within the first limit+1 octets, so that the line is at most
+// limit octets and the whitespace starts the next line. insertSpace reports
+// that no whitespace was found and the caller must add one to fold there.
+func foldAt[T string | []byte](value T, limit int) (line, rest T, insertSpace bool) {
+	if limit+1 > len(value) {
+		return value, value[len(value):], false
+	}
+	at := -1
+	for i := limit; i >= 0; i-- {
+		if value[i] == ' ' || value[i] == '\t' {
+			at = i
+			break
+		}
+	}
+	switch {
+	case at == 0:
+		// The whitespace found starts this line, left by the previous fold.
+		at = limit
+	case at < 0:
+		at = limit - 1
+	}
+	if value[at] == ' ' || value[at] == '\t' {
+		return value[:at], value[at:], false
+	}
+	return value[:at], value[at:], true
+}
+
+// checkListUnsubscribe checks the unsubscribe URL and address of m. At least
+// one must be given.
+func checkListUnsubscribe(m *Message) error {
 	if u := m.ListUnsubscribeURL; u != "" {
 		if err := checkToken("List-Unsubscribe URL", u); err != nil {
 			return err
@@ -94,50 +187,80 @@ func listUnsubscribe(h *mail.Header, m *Message) error {
 		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 			return fmt.Errorf("message: List-Unsubscribe URL %q is not an http(s) URL", u)
 		}
-		uris = append(uris, "<"+u+">")
 	}
 	if to := m.ListUnsubscribeMailto; to != "" {
 		if err := checkToken("List-Unsubscribe address", to); err != nil {
 			return err
 		}
-		if !strings.HasPrefix(to, "mailto:") {
-			to = "mailto:" + to + "?subject=unsubscribe"
-		}
-		uris = append(uris, "<"+to+">")
 	}
-	if len(uris) == 0 {
+	if m.ListUnsubscribeURL == "" && m.ListUnsubscribeMailto == "" {
 		return fmt.Errorf("message: no List-Unsubscribe URL or address: bulk mail must offer one")
 	}
-	if strings.HasPrefix(m.ListUnsubscribeURL, "https://") {
-		h.Set("List-Unsubscribe-Post", OneClickValue)
-	}
-	h.Set("List-Unsubscribe", strings.Join(uris, ", "))
 	return nil
+}
+
+// appendListUnsubscribe appends the List-Unsubscribe value of a checked m:
+// the http(s) URL, then the mailto URI, each in angle brackets. An address
+// without "mailto:" becomes a mailto URI with the subject "unsubscribe".
+func appendListUnsubscribe(dst []byte, m *Message) []byte {
+	if u := m.ListUnsubscribeURL; u != "" {
+		dst = append(dst, '<')
+		dst = append(dst, u...)
+		dst = append(dst, '>')
+	}
+	if to := m.ListUnsubscribeMailto; to != "" {
+		if m.ListUnsubscribeURL != "" {
+			dst = append(dst, ", "...)
+		}
+		dst = append(dst, '<')
+		if strings.HasPrefix(to, "mailto:") {
+			dst = append(dst, to...)
+		} else {
+			dst = append(dst, "mailto:"...)
+			dst = append(dst, to...)
+			dst = append(dst, "?subject=unsubscribe"...)
+		}
+		dst = append(dst, '>')
+	}
+	return dst
+}
+
+// formatAddress checks a and formats it as net/mail does, with an RFC 2047
+// encoded display name when the name is not ASCII.
+func formatAddress(field string, a mail.Address) (string, error) {
+	checked, err := address(field, a)
+	if err != nil {
+		return "", err
+	}
+	return checked.String(), nil
 }
 
 // address checks an address and converts a non-ASCII domain to its IDNA
 // form. It rejects a non-ASCII local part, because that needs SMTPUTF8.
-func address(field string, a mail.Address) (*mail.Address, error) {
+func address(field string, a mail.Address) (mail.Address, error) {
 	addr := strings.TrimSpace(a.Address)
 	at := strings.LastIndexByte(addr, '@')
 	if at <= 0 || at == len(addr)-1 {
-		return nil, fmt.Errorf("message: %s address %q is not local@domain", field, a.Address)
+		return mail.Address{}, fmt.Errorf("message: %s address %q is not local@domain", field, a.Address)
 	}
 	local, domain := addr[:at], addr[at+1:]
-	if err := checkToken(field+" address", local); err != nil {
-		return nil, fmt.Errorf("%w (a non-ASCII local part needs SMTPUTF8, which pacer does not use)", err)
+	// isToken runs first so that a valid address allocates no error label.
+	if !isToken(local) {
+		err := checkToken(field+" address", local)
+		return mail.Address{}, fmt.Errorf("%w (a non-ASCII local part needs SMTPUTF8, which pacer does not use)", err)
 	}
 	if !isASCII(domain) {
 		ascii, err := idna.Lookup.ToASCII(domain)
 		if err != nil {
-			return nil, fmt.Errorf("message: %s address %q: domain: %w", field, a.Address, err)
+			return mail.Address{}, fmt.Errorf("message: %s address %q: domain: %w", field, a.Address, err)
 		}
 		domain = ascii
+		addr = local + "@" + domain
 	}
-	if err := checkToken(field+" address", domain); err != nil {
-		return nil, err
+	if !isToken(domain) {
+		return mail.Address{}, checkToken(field+" address", domain)
 	}
-	return &mail.Address{Name: strings.TrimSpace(oneLine(a.Name)), Address: local + "@" + domain}, nil
+	return mail.Address{Name: strings.TrimSpace(oneLine(a.Name)), Address: addr}, nil
 }
 
 // checkToken rejects empty values and values with anything but printable
@@ -152,6 +275,19 @@ func checkToken(what, s string) error {
 		}
 	}
 	return nil
+}
+
+// isToken reports whether checkToken accepts s.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' {
+			return false
+		}
+	}
+	return true
 }
 
 func validFieldName(k string) bool {
