@@ -106,7 +106,7 @@ func run(args []string) error {
 		st := evw.Stats()
 		return st.Enqueued, st.Written, st.Dropped, st.Pending
 	})
-	srv := &api.Server{DB: db, Temporal: tc, Log: log, Signer: signer, Options: cfg.WorkflowOptions(), Events: evw, Metrics: m,
+	srv := &api.Server{DB: db, Temporal: tc, Log: log, Signer: signer, Options: cfg.WorkflowOptions(), BatchSize: cfg.Campaign.BatchSize, Events: evw, Metrics: m,
 		DNSResolver: cfg.DNS.Resolver, AllowPrivateWebhooks: cfg.Webhooks.AllowPrivate}
 	httpSrv := &http.Server{Addr: *listen, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", *listen)

@@ -36,6 +36,9 @@ type Server struct {
 	Signer   *mailid.Signer
 	// Options are the workflow options new campaign runs start with.
 	Options workflows.Options
+	// BatchSize is the batch size of campaigns created without one
+	// (campaign.batch_size); 0 means 1000.
+	BatchSize int
 	// Metrics counts requests and serves /metrics; nil disables both.
 	Metrics *metrics.Server
 	// Events buffers the open, click and unsubscribe events of the

@@ -69,6 +69,9 @@ func (s *Server) validateCampaign(ctx context.Context, req *campaignRequest) err
 		}
 	}
 	if req.BatchSize == 0 {
+		req.BatchSize = s.BatchSize
+	}
+	if req.BatchSize == 0 {
 		req.BatchSize = 1000
 	}
 	if req.BatchSize < 1 || req.BatchSize > 5000 {
