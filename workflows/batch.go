@@ -120,7 +120,9 @@ func serverOrder(servers []activities.ServerRef, batchNo int) []activities.Serve
 func runSendEmails(ctx workflow.Context, in BatchInput, srv activities.ServerRef) (activities.SendEmailsResult, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           srv.TaskQueue,
-		StartToCloseTimeout: 2 * time.Hour,
+		// A slow pace can stretch one batch over hours; the heartbeat, not
+		// this bound, notices a dead worker.
+		StartToCloseTimeout: 24 * time.Hour,
 		HeartbeatTimeout:    20 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,

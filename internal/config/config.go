@@ -121,7 +121,7 @@ func Default() Config {
 			},
 		},
 		Campaign: Campaign{
-			BatchSize:          1000,
+			BatchSize:          5000,
 			Window:             o.Window,
 			ContinueAsNewAfter: o.ContinueAsNewAfter,
 			StaleClaimAge:      o.StaleClaimAge,

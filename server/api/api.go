@@ -37,7 +37,7 @@ type Server struct {
 	// Options are the workflow options new campaign runs start with.
 	Options workflows.Options
 	// BatchSize is the batch size of campaigns created without one
-	// (campaign.batch_size); 0 means 1000.
+	// (campaign.batch_size); 0 means 5000.
 	BatchSize int
 	// Metrics counts requests and serves /metrics; nil disables both.
 	Metrics *metrics.Server

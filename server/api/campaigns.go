@@ -72,7 +72,7 @@ func (s *Server) validateCampaign(ctx context.Context, req *campaignRequest) err
 		req.BatchSize = s.BatchSize
 	}
 	if req.BatchSize == 0 {
-		req.BatchSize = 1000
+		req.BatchSize = 5000
 	}
 	if req.BatchSize < 1 || req.BatchSize > 5000 {
 		return invalid("batch_size %d: use 1 to 5000", req.BatchSize)
