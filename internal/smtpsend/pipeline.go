@@ -48,9 +48,9 @@ func canPipeline(from, to string) bool {
 	return true
 }
 
-// sendPipelined runs one transaction with MAIL, RCPT and DATA in one write. The
-// body, dot-stuffed, goes in a second write, then beforeDot runs, then the
-// final dot goes alone so that a failed write tells that it never left.
+// sendPipelined runs one transaction with MAIL, RCPT and DATA in one write.
+// Once the server accepted the recipient and opened DATA, beforeDot runs,
+// and the dot-stuffed body and the final dot go out in a second write.
 func (c *Conn) sendPipelined(from, to string, msg []byte, beforeDot func() error) Result {
 	p := c.pipe
 	p.out = p.out[:0]
@@ -99,17 +99,18 @@ func (c *Conn) sendPipelined(from, to string, msg []byte, beforeDot func() error
 	case dataErr != nil:
 		return c.fail(smtpreply.Data, dataErr, false)
 	}
-	p.out = appendStuffed(p.out[:0], msg)
-	if _, err := p.conn.Write(p.out); err != nil {
-		return c.fail(smtpreply.Data, err, false)
-	}
 	if err := beforeDot(); err != nil {
+		// Close the session without a dot, so the server drops the
+		// transaction it has open.
 		c.broken = true
 		return Result{Stage: smtpreply.Data, Err: fmt.Errorf("%w: %w", ErrNotClaimed, err)}
 	}
+	p.out = append(appendStuffed(p.out[:0], msg), ".\r\n"...)
 	c.tracked.writeFailed = false
 	_ = p.conn.SetDeadline(time.Now().Add(c.submissionTimeout))
-	if _, err := p.conn.Write([]byte(".\r\n")); err != nil {
+	if _, err := p.conn.Write(p.out); err != nil {
+		// The dot is the last byte of the write, so a failed write never
+		// delivered it.
 		return c.fail(smtpreply.EndOfData, err, false)
 	}
 	text, err := p.reply(250)

@@ -40,7 +40,8 @@ type Conn struct {
 }
 
 // Send runs one transaction: MAIL FROM, RCPT TO, DATA with msg. beforeDot
-// runs after the body is written and before the final dot; if it returns an
+// runs before the final dot: after the server opened DATA when the server
+// offers PIPELINING, after the body is written otherwise. If it returns an
 // error the connection is dropped so the message is never completed.
 func (c *Conn) Send(from, to string, msg []byte, beforeDot func() error) Result {
 	if c.pipe != nil && canPipeline(from, to) {
