@@ -65,7 +65,7 @@ raw_rate=$(echo "$RECIPIENTS / $raw_seconds" | bc -l)
 printf '{"mode":"raw_smtp","messages":%d,"seconds":%.2f,"messages_per_second":%.1f}\n' "$RECIPIENTS" "$raw_seconds" "$raw_rate"
 
 log "pacer: $RECIPIENTS recipients, one worker, no rate limit"
-line=$(bench --mode throughput --recipients "$RECIPIENTS" --connections "${BENCH_CONNECTIONS:-32}")
+line=$(bench --mode throughput --recipients "$RECIPIENTS" --connections "${BENCH_CONNECTIONS:-128}")
 echo "$line"
 rate=$(echo "$line" | sed -n 's/.*"sends_per_second":\([0-9.]*\).*/\1/p')
 printf '{"mode":"ratio","pacer_per_second":%s,"raw_smtp_per_second":%.1f,"ratio":%.2f}\n' "$rate" "$raw_rate" "$(echo "$rate / $raw_rate" | bc -l)"
