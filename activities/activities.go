@@ -58,6 +58,11 @@ type Activities struct {
 	Metrics Metrics
 	// Webhooks posts webhook deliveries; only the webhooks role needs it.
 	Webhooks *webhook.Client
+	// InstanceID is the id this worker process records its heartbeat under
+	// (store.DB.WorkerSeen). Each server's max_connections is split among
+	// the live workers of its task queue by this id. Empty means a single
+	// worker that opens up to the whole max_connections.
+	InstanceID string
 
 	// reputationChecks holds, per campaign id, when this worker last ran the
 	// reputation guard's count.
@@ -87,11 +92,18 @@ type serverState struct {
 	pool    *smtpsend.Pool
 	limiter *pacing.Limiter
 	loaded  time.Time
+	// workers is the live worker count of the last share computation.
+	workers int
 }
 
-// serverReload is how often a server's settings are read again; the pool is
-// rebuilt only when its connection settings change.
+// serverReload is the interval at which a server's settings and this
+// worker's share of its connections are read again. The pool is rebuilt
+// only when its connection settings change. A new share sets its limit.
 const serverReload = 5 * time.Second
+
+// workerMaxAge is the max age of the heartbeat of a worker that counts in
+// the split of max_connections. Workers write one every 5 s.
+const workerMaxAge = 15 * time.Second
 
 func (a *Activities) server(ctx context.Context, id int64) (*serverState, error) {
 	a.mu.Lock()
@@ -107,8 +119,22 @@ func (a *Activities) server(ctx context.Context, id int64) (*serverState, error)
 	if err != nil {
 		return nil, fmt.Errorf("load sending server %d: %w", id, err)
 	}
+	share, workers, err := a.connectionShare(ctx, srv)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil || st.workers != workers || st.srv.MaxConnections != srv.MaxConnections {
+		a.logShare(srv, share, workers)
+	}
 	if st != nil && sameConnection(st.srv, srv) {
-		st.srv, st.loaded = srv, time.Now()
+		st.srv, st.loaded, st.workers = srv, time.Now(), workers
+		// A smaller share applies within one message per connection: the
+		// send loop gives a connection back while the pool is over its
+		// limit. NOTE: a batch run starts its connection loops once, so a
+		// larger share is used only by batch runs started later.
+		if err := st.pool.SetLimit(share); err != nil {
+			return nil, err
+		}
 		return st, nil
 	}
 	if st != nil {
@@ -118,21 +144,68 @@ func (a *Activities) server(ctx context.Context, id int64) (*serverState, error)
 		srv: srv,
 		pool: smtpsend.NewPool(smtpsend.Config{
 			Host: srv.Host, Port: srv.Port, Username: srv.Username, Password: srv.Password,
-			TLS: srv.TLS, HeloName: srv.HeloName, MaxConnections: srv.MaxConnections,
+			TLS: srv.TLS, HeloName: srv.HeloName, MaxConnections: share,
 			CommandTimeout: a.Config.CommandTimeout, SubmissionTimeout: a.Config.SubmissionTimeout,
 			InsecureSkipVerify: a.Config.InsecureSkipVerify,
 		}),
 		limiter: pacing.NewLimiter(a.DB, id),
 		loaded:  time.Now(),
+		workers: workers,
 	}
 	a.servers[id] = st
 	return st, nil
 }
 
+// connectionShare returns how many of srv's connections this worker may
+// open and how many live workers poll srv's task queue.
+func (a *Activities) connectionShare(ctx context.Context, srv store.Server) (share, workers int, err error) {
+	if a.InstanceID == "" {
+		return shareOf(srv.MaxConnections, 0, 1), 1, nil
+	}
+	rank, workers, err := a.DB.WorkerRank(ctx, a.InstanceID, srv.TaskQueue, workerMaxAge)
+	if err != nil {
+		return 0, 0, fmt.Errorf("split the connections of sending server %d: %w", srv.ID, err)
+	}
+	return shareOf(srv.MaxConnections, rank, workers), workers, nil
+}
+
+// shareOf splits maxConns among workers: the worker at rank (0-based) gets
+// maxConns/workers, plus one if rank < maxConns%workers, and at least 1.
+//
+// NOTE: with more workers than maxConns every worker still gets 1, so the
+// server can see up to workers connections, more than maxConns. A lower
+// share would leave a batch that reached such a worker unable to send.
+func shareOf(maxConns, rank, workers int) int {
+	if workers < 1 {
+		workers = 1
+	}
+	share := maxConns / workers
+	if rank < maxConns%workers {
+		share++
+	}
+	return max(share, 1)
+}
+
+// logShare logs this worker's new share of srv's connections, as a warning
+// when the live workers outnumber the connections.
+func (a *Activities) logShare(srv store.Server, share, workers int) {
+	if a.Log == nil {
+		return
+	}
+	fields := []zap.Field{zap.Int64("server_id", srv.ID), zap.String("server", srv.Name),
+		zap.String("task_queue", srv.TaskQueue), zap.Int("max_connections", srv.MaxConnections),
+		zap.Int("workers", workers), zap.Int("share", share)}
+	if workers > srv.MaxConnections {
+		a.Log.Warn("live workers outnumber the server's max_connections and each opens 1 connection, "+
+			"so the server can see more: raise max_connections or run fewer workers on the task queue", fields...)
+		return
+	}
+	a.Log.Info("connection share of the sending server set", fields...)
+}
+
 func sameConnection(a, b store.Server) bool {
 	return a.Host == b.Host && a.Port == b.Port && a.Username == b.Username &&
-		a.Password == b.Password && a.TLS == b.TLS && a.HeloName == b.HeloName &&
-		a.MaxConnections == b.MaxConnections
+		a.Password == b.Password && a.TLS == b.TLS && a.HeloName == b.HeloName
 }
 
 // Close closes every pooled SMTP connection.

@@ -159,7 +159,7 @@ func (r *batchRun) execute(ctx context.Context, rcpts []store.Recipient) error {
 
 	work := make(chan store.Recipient)
 	var wg sync.WaitGroup
-	conns := min(r.srv.srv.MaxConnections, len(rcpts))
+	conns := min(r.srv.pool.Limit(), len(rcpts))
 	for range conns {
 		wg.Add(1)
 		go func() {
@@ -229,6 +229,12 @@ func (r *batchRun) connectionLoop(ctx context.Context, work <-chan store.Recipie
 			continue
 		}
 		conn, buf = r.sendOne(ctx, conn, rc, buf, &pending)
+		if conn != nil && r.srv.pool.Over() {
+			// This worker's share of the server's connections shrank (a
+			// worker joined): give this one back and wait for a free slot.
+			r.srv.pool.Put(conn)
+			conn = nil
+		}
 		if len(pending) >= maxPending {
 			r.records.Record(pending...)
 			pending = nil

@@ -44,6 +44,15 @@ Task queues and sending servers:
   --send-queues pacer-send-ses. Every worker on a queue shares the server's
   rate through PostgreSQL, so the rate holds at any worker count.
 
+  A server's max_connections is split among the workers that poll its task
+  queue and sent a heartbeat within the last 15 s: with 10 connections and
+  3 workers they open up to 4, 3 and 3. Each worker reads its share again
+  every 5 s and closes connections above it after their current message,
+  so for about 5 s after a worker joins the server can see more than
+  max_connections. Every worker opens at least 1 connection: with
+  more workers than max_connections the server sees one per worker, and
+  each worker logs a warning naming the server.
+
   Workflows and bookkeeping run on temporal.task_queues.campaigns, bounces and
   webhooks on their own queues, so a backlog in one never slows another.
 
@@ -120,8 +129,11 @@ func run() error {
 	}
 	defer tc.Close()
 
+	// The heartbeat and the split of each server's max_connections use the
+	// same instance id, so this worker's row ranks it among the others.
+	instance := fmt.Sprintf("%s-%d-%d", hostname(), os.Getpid(), time.Now().UnixNano()%1e6)
 	m := metrics.NewWorker()
-	acts := &activities.Activities{DB: db, Log: log, Signer: signer, Metrics: m, Config: activities.Config{
+	acts := &activities.Activities{DB: db, Log: log, Signer: signer, Metrics: m, InstanceID: instance, Config: activities.Config{
 		PublicURL: cfg.PublicURL, BounceDomain: cfg.BounceDomain,
 		CommandTimeout: 30 * time.Second, SubmissionTimeout: 30 * time.Second,
 		Bounces:    cfg.BouncePolicy(),
@@ -167,6 +179,9 @@ func run() error {
 			return fmt.Errorf("unknown role %q: use campaigns, send, bounces or webhooks", role)
 		}
 	}
+	// The first heartbeat goes out before any task is polled, so the other
+	// workers count this one in their connection shares from the start.
+	go heartbeat(ctx, log, db, instance, queues)
 	for _, w := range workers {
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
@@ -178,8 +193,6 @@ func run() error {
 	if *listen != "" {
 		go serveHealth(ctx, log, *listen, db, m)
 	}
-	instance := fmt.Sprintf("%s-%d-%d", hostname(), os.Getpid(), time.Now().UnixNano()%1e6)
-	go heartbeat(ctx, log, db, instance, queues)
 	<-ctx.Done()
 	log.Info("worker stopping: finishing running activities")
 	for _, w := range workers {

@@ -26,7 +26,8 @@ type Config struct {
 	// TLS is "none", "starttls" or "tls" (implicit TLS).
 	TLS      string
 	HeloName string
-	// MaxConnections caps the open connections of this pool.
+	// MaxConnections is the initial cap on the open connections of this
+	// pool (default 8); Pool.SetLimit changes it.
 	MaxConnections int
 	// CommandTimeout bounds each SMTP command; SubmissionTimeout bounds the
 	// wait for the reply to the final dot. Both default to 30 s, well below
@@ -46,12 +47,22 @@ type Config struct {
 
 func (c Config) addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
 
-// Pool holds open connections to one server, at most MaxConnections.
+// Pool holds open connections to one server. The limit on open
+// connections starts at MaxConnections and SetLimit changes it at run time.
 type Pool struct {
-	cfg  Config
-	sem  chan struct{}
-	mu   sync.Mutex
-	idle []*Conn
+	cfg Config
+
+	mu sync.Mutex
+	// limit caps inUse plus len(idle), except while connections in use
+	// exceed a limit that SetLimit lowered.
+	limit int
+	// inUse counts connections handed out by Get, dials in progress and
+	// connections being closed.
+	inUse int
+	idle  []*Conn
+	// wake is closed and replaced whenever a waiting Get may proceed: a
+	// connection came back, a dial failed or the limit grew.
+	wake chan struct{}
 }
 
 // NewPool returns an empty pool for cfg.
@@ -71,21 +82,81 @@ func NewPool(cfg Config) *Pool {
 	if cfg.HeloName == "" {
 		cfg.HeloName = "localhost"
 	}
-	return &Pool{cfg: cfg, sem: make(chan struct{}, cfg.MaxConnections)}
+	return &Pool{cfg: cfg, limit: cfg.MaxConnections, wake: make(chan struct{})}
 }
 
-// Config returns the pool's configuration.
+// Config returns the pool's configuration. Its MaxConnections is the
+// initial limit; Limit returns the current one.
 func (p *Pool) Config() Config { return p.cfg }
 
-// Get returns an idle connection or dials a new one, waiting while
-// MaxConnections are in use.
-func (p *Pool) Get(ctx context.Context) (*Conn, error) {
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+// Limit returns the current cap on open connections.
+func (p *Pool) Limit() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.limit
+}
+
+// Over reports whether more connections are in use than the limit allows,
+// after the limit was lowered; a user should then give one back.
+func (p *Pool) Over() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.inUse > p.limit
+}
+
+// SetLimit changes the cap on open connections. A higher limit wakes
+// waiting Get calls at once. A lower limit closes idle connections above
+// it, while connections in use stay open until Put closes them, so the
+// pool can exceed a lowered limit until they come back.
+func (p *Pool) SetLimit(n int) error {
+	if n < 1 {
+		return fmt.Errorf("smtpsend: connection limit %d is invalid: use 1 or more", n)
 	}
 	p.mu.Lock()
+	grew := n > p.limit
+	p.limit = n
+	var excess []*Conn
+	if over := p.inUse + len(p.idle) - n; over > 0 {
+		k := min(over, len(p.idle))
+		excess = append(excess, p.idle[:k]...)
+		p.idle = append(p.idle[:0], p.idle[k:]...)
+		// A connection counts as in use until its QUIT is done, so no Get
+		// dials a replacement while the server still has it open.
+		p.inUse += k
+	}
+	if grew {
+		p.wakeLocked()
+	}
+	p.mu.Unlock()
+	for _, c := range excess {
+		c.close()
+		p.release()
+	}
+	return nil
+}
+
+// wakeLocked wakes every waiting Get; p.mu must be held.
+func (p *Pool) wakeLocked() {
+	close(p.wake)
+	p.wake = make(chan struct{})
+}
+
+// Get returns an idle connection or dials a new one. While the limit's
+// worth of connections is in use, it waits until one comes back, the limit
+// grows or ctx ends.
+func (p *Pool) Get(ctx context.Context) (*Conn, error) {
+	p.mu.Lock()
+	for p.inUse >= p.limit {
+		wake := p.wake
+		p.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		p.mu.Lock()
+	}
+	p.inUse++
 	if n := len(p.idle); n > 0 {
 		c := p.idle[n-1]
 		p.idle = p.idle[:n-1]
@@ -95,22 +166,39 @@ func (p *Pool) Get(ctx context.Context) (*Conn, error) {
 	p.mu.Unlock()
 	c, err := p.dial(ctx)
 	if err != nil {
-		<-p.sem
+		p.release()
 		return nil, err
 	}
 	return c, nil
 }
 
+// release frees the slot of a connection that was closed or never opened.
+func (p *Pool) release() {
+	p.mu.Lock()
+	p.inUse--
+	p.wakeLocked()
+	p.mu.Unlock()
+}
+
 // Put returns a connection to the pool. A broken or worn-out connection is
-// closed instead.
+// closed instead, and so is a healthy one while keeping it idle would leave
+// more connections open than the limit allows.
 func (p *Pool) Put(c *Conn) {
-	defer func() { <-p.sem }()
 	if c.broken || c.sent >= p.cfg.MaxMessagesPerConn {
 		c.close()
+		p.release()
 		return
 	}
 	p.mu.Lock()
+	if p.inUse+len(p.idle) > p.limit {
+		p.mu.Unlock()
+		c.close()
+		p.release()
+		return
+	}
+	p.inUse--
 	p.idle = append(p.idle, c)
+	p.wakeLocked()
 	p.mu.Unlock()
 }
 

@@ -132,6 +132,23 @@ func (s *Stack) startWorkers(c client.Client) {
 	s.Workers = []worker.Worker{cw, sw}
 }
 
+// StartSendWorker starts one more send worker on queue that runs the
+// activities of acts, as another worker process would. It stops the worker
+// and closes the connections of acts when the test ends. Give acts their
+// own InstanceID. s.Acts keeps serving s.SendQueue.
+func (s *Stack) StartSendWorker(queue string, acts *activities.Activities) {
+	s.T.Helper()
+	tc := testenv.Temporal(s.T)
+	w := worker.New(tc, queue, worker.Options{MaxConcurrentActivityExecutionSize: 16})
+	acts.RegisterSend(w)
+	if err := w.Start(); err != nil {
+		s.T.Fatal(err)
+	}
+	s.T.Cleanup(acts.Close)
+	s.T.Cleanup(w.Stop)
+	s.Workers = append(s.Workers, w)
+}
+
 // Do calls the API and fails the test on an error.
 func (s *Stack) Do(method, path string, body, out any) {
 	s.T.Helper()

@@ -34,3 +34,23 @@ func (db *DB) LiveWorkers(ctx context.Context, queue string, maxAge time.Duratio
 		queue, maxAge.Seconds()).Scan(&n)
 	return n, err
 }
+
+// WorkerRank returns the rank of instanceID among the workers seen within
+// maxAge that poll queue, ordered by instance id in byte order, and how
+// many such workers there are. instanceID always counts as live, so a
+// worker whose heartbeat row is missing or stale still gets a rank.
+func (db *DB) WorkerRank(ctx context.Context, instanceID, queue string, maxAge time.Duration) (rank, workers int, err error) {
+	err = db.pool.QueryRow(ctx, `
+		WITH live AS (
+			SELECT instance_id FROM workers
+			WHERE $2 = ANY(task_queues) AND last_seen > now() - make_interval(secs => $3)
+			UNION
+			SELECT $1::text
+		)
+		SELECT count(*) FILTER (WHERE instance_id COLLATE "C" < $1::text COLLATE "C"), count(*) FROM live`,
+		instanceID, queue, maxAge.Seconds()).Scan(&rank, &workers)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: rank worker %s on task queue %s: %w", instanceID, queue, err)
+	}
+	return rank, workers, nil
+}
