@@ -107,27 +107,29 @@ const (
 	escComment       = "_html_template_commentescaper"
 )
 
+// fastValue describes a value function of the derived template: the event
+// it emits and how it processes a URL.
+type fastValue struct {
+	code      byte
+	url       bool // the value is part of an href
+	filter    bool // an unsafe URL becomes "#ZgotmplZ", as html/template's URL filter does
+	normalize bool // processURL's normalize argument
+}
+
+var fastValues = map[string]fastValue{
+	fnText:      {code: evValue},
+	fnAlt:       {code: evAltValue},
+	fnURL:       {code: evHrefValue, url: true, filter: true, normalize: true},
+	fnURLNorm:   {code: evHrefValue, url: true, normalize: true},
+	fnURLEscape: {code: evHrefValue, url: true},
+}
+
 var fastFuncs = texttemplate.FuncMap{
-	fnText: func(arg any) (string, error) {
-		return valueEvent(evValue, arg, false, nil)
-	},
-	fnAlt: func(arg any) (string, error) {
-		return valueEvent(evAltValue, arg, false, nil)
-	},
-	fnURL: func(arg any) (string, error) {
-		return valueEvent(evHrefValue, arg, true, func(s string) string {
-			if !isSafeURL(s) {
-				return "#ZgotmplZ"
-			}
-			return processURL(s, true)
-		})
-	},
-	fnURLNorm: func(arg any) (string, error) {
-		return valueEvent(evHrefValue, arg, true, func(s string) string { return processURL(s, true) })
-	},
-	fnURLEscape: func(arg any) (string, error) {
-		return valueEvent(evHrefValue, arg, true, func(s string) string { return processURL(s, false) })
-	},
+	fnText:      fastValues[fnText].call,
+	fnAlt:       fastValues[fnAlt].call,
+	fnURL:       fastValues[fnURL].call,
+	fnURLNorm:   fastValues[fnURLNorm].call,
+	fnURLEscape: fastValues[fnURLEscape].call,
 }
 
 // errUnsupportedValue makes the derived template fail for a value whose
@@ -137,7 +139,9 @@ var errUnsupportedValue = errors.New("render: value not supported by the fast te
 // fastText is the derived template of a campaign and the tables its events
 // refer to. It is safe for concurrent use.
 type fastText struct {
-	tmpl    *texttemplate.Template
+	tmpl *texttemplate.Template
+	// events executes tmpl, by a direct program where tmpl allows it.
+	events  *directTemplate
 	statics []staticText
 	tags    []staticTag
 	names   []string
@@ -182,7 +186,7 @@ func (f *fastText) render(out *bytes.Buffer, data Data) error {
 	events := eventBuffers.Get().(*bytes.Buffer)
 	defer eventBuffers.Put(events)
 	events.Reset()
-	if err := f.tmpl.Execute(events, data); err != nil {
+	if err := f.events.execute(events, &data); err != nil {
 		return err
 	}
 	return f.write(out, events.Bytes())
@@ -327,27 +331,18 @@ func (w *textWriter) staticText(s *staticText) {
 	}
 }
 
-// valueEvent returns the event for the value an escaper would receive. A
-// missing value arrives as nil, as it does at html/template's escapers. It
-// returns errUnsupportedValue for values whose escaping it does not
-// reproduce. For URLs, process is applied to the string.
-func valueEvent(code byte, arg any, url bool, process func(string) string) (string, error) {
+// call returns the event for the value an escaper would receive. A missing
+// value arrives as nil, as it does at html/template's escapers. It returns
+// errUnsupportedValue for values whose escaping it does not reproduce.
+func (v fastValue) call(arg any) (string, error) {
 	s, err := plainString(arg)
 	if err != nil {
 		return "", err
 	}
-	if !utf8.ValidString(s) {
-		return "", errUnsupportedValue
+	b, err := v.appendEvent(make([]byte, 0, 1+binary.MaxVarintLen64+len(s)), []byte(s))
+	if err != nil {
+		return "", err
 	}
-	if url {
-		s = process(s)
-	} else if strings.IndexByte(s, 0) >= 0 {
-		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
-	}
-	b := make([]byte, 0, 1+binary.MaxVarintLen64+len(s))
-	b = append(b, code)
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	b = append(b, s...)
 	return string(b), nil
 }
 
@@ -387,42 +382,10 @@ func isSafeURL(s string) bool {
 // well, for a value at the start of a URL or in its path. Without it, every
 // other byte is encoded, for a value in the query or fragment.
 func processURL(s string, normalize bool) string {
-	var b []byte
-	written := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if urlKeeps(s, i, normalize) {
-			continue
-		}
-		if b == nil {
-			b = make([]byte, 0, len(s)+16)
-		}
-		b = append(b, s[written:i]...)
-		b = append(b, '%', lowerHex[c>>4], lowerHex[c&15])
-		written = i + 1
-	}
-	if b == nil {
-		return s
-	}
-	return string(append(b, s[written:]...))
+	return string(appendProcessedURL(nil, []byte(s), normalize))
 }
 
 const lowerHex = "0123456789abcdef"
-
-func urlKeeps(s string, i int, normalize bool) bool {
-	c := s[i]
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	case c == '-' || c == '.' || c == '_' || c == '~':
-		return true
-	case !normalize:
-		return false
-	case c == '%':
-		return i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2])
-	}
-	return strings.IndexByte("!#$&*+,/:;=?@[]", c) >= 0
-}
 
 func isHexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'

@@ -86,6 +86,7 @@ func deriveFastText(ht *htmltemplate.Template) (*fastText, error) {
 		return nil, err
 	}
 	d.f.tmpl = tmpl
+	d.f.events = newDirectTemplate(tmpl, tmpl.Tree, fastEscapers)
 	return d.f, nil
 }
 

@@ -59,6 +59,10 @@ type Template struct {
 	// is nil when there is a text template or the HTML template does not
 	// allow it; see fasttext.go.
 	fast *fastText
+	// The direct paths of the three templates, which render them without
+	// reflection where they allow it; see direct.go. htmlDirect and
+	// textDirect are nil when the template is.
+	subjectDirect, htmlDirect, textDirect *directTemplate
 }
 
 // Rendered is one subscriber's subject and bodies.
@@ -107,6 +111,15 @@ func Compile(subject, html, text string) (*Template, error) {
 	if err := t.check(subject, html, text); err != nil {
 		return nil, err
 	}
+	// check has executed the HTML template, so its tree is escaped now and
+	// shows the escapers of each action.
+	t.subjectDirect = newDirectTemplate(t.subject, t.subject.Tree, nil)
+	if t.html != nil {
+		t.htmlDirect = newDirectTemplate(t.html, t.html.Tree, htmlEscapers)
+	}
+	if t.text != nil {
+		t.textDirect = newDirectTemplate(t.text, t.text.Tree, nil)
+	}
 	if t.html != nil && t.text == nil {
 		// An error leaves the campaign on the slow path, which is correct
 		// for every template.
@@ -135,17 +148,17 @@ func (t *Template) RenderTo(b *Buffers, data Data) error {
 	b.Subject.Reset()
 	b.HTML.Reset()
 	b.Text.Reset()
-	if err := t.subject.Execute(&b.Subject, data); err != nil {
+	if err := t.subjectDirect.execute(&b.Subject, &data); err != nil {
 		return renderError(PartSubject, err)
 	}
 	oneLine(&b.Subject)
 	if t.html != nil {
-		if err := t.html.Execute(&b.HTML, data); err != nil {
+		if err := t.htmlDirect.execute(&b.HTML, &data); err != nil {
 			return renderError(PartHTML, err)
 		}
 	}
 	if t.text != nil {
-		if err := t.text.Execute(&b.Text, data); err != nil {
+		if err := t.textDirect.execute(&b.Text, &data); err != nil {
 			return renderError(PartText, err)
 		}
 		return nil
