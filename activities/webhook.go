@@ -67,11 +67,10 @@ func (a *Activities) DeliverWebhook(ctx context.Context, in WebhookInput) error 
 		return temporal.NewNonRetryableApplicationError(msg, ErrTypeWebhookDisabled, nil)
 	}
 
-	ev := webhook.Event{ID: d.EventID, Type: d.EventType, CreatedAt: d.CreatedAt, Data: d.Payload}
-	resp, sendErr := a.Webhooks.Send(ctx, ep.URL, ep.Secret, ev)
-	outcome := classifyWebhook(resp, sendErr)
+	res := a.Webhooks.Deliver(ctx, ep.URL, ep.Secret, webhook.EventOf(d))
+	outcome := classifyWebhook(res)
 	delivered := outcome == nil
-	err = a.DB.RecordWebhookAttempt(ctx, d.ID, resp.StatusCode, attemptError(resp, sendErr), delivered)
+	err = a.DB.RecordWebhookAttempt(ctx, d.ID, res.Response.StatusCode, res.ErrorText(), delivered)
 	if err != nil {
 		if delivered {
 			// Retrying posts the event again; receivers de-duplicate by id.
@@ -82,37 +81,26 @@ func (a *Activities) DeliverWebhook(ctx context.Context, in WebhookInput) error 
 	return outcome
 }
 
-// classifyWebhook maps a receiver's response to nil (delivered) or to the
-// error the retry policy acts on.
-func classifyWebhook(resp webhook.Response, err error) error {
+// classifyWebhook maps an attempt to nil (delivered) or to the error the
+// retry policy acts on.
+func classifyWebhook(res webhook.Result) error {
 	var forbidden *webhook.ForbiddenError
-	switch {
-	case errors.As(err, &forbidden):
-		return temporal.NewNonRetryableApplicationError(forbidden.Error(), ErrTypeWebhookForbidden, nil)
-	case err != nil:
-		return temporal.NewApplicationError(err.Error(), ErrTypeWebhookUnreachable)
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+	switch res.Outcome {
+	case webhook.Delivered:
 		return nil
-	case resp.StatusCode == 410:
-		msg := "HTTP " + resp.Status + ": the receiver is gone"
+	case webhook.Forbidden:
+		msg := res.ErrorText()
+		if errors.As(res.Err, &forbidden) {
+			msg = forbidden.Error()
+		}
+		return temporal.NewNonRetryableApplicationError(msg, ErrTypeWebhookForbidden, nil)
+	case webhook.Unreachable:
+		return temporal.NewApplicationError(res.ErrorText(), ErrTypeWebhookUnreachable)
+	case webhook.Gone:
+		msg := "HTTP " + res.Response.Status + ": the receiver is gone"
 		return temporal.NewNonRetryableApplicationError(msg, ErrTypeWebhookGone, nil)
 	default:
-		return temporal.NewApplicationError("HTTP "+resp.Status, ErrTypeWebhookRejected)
-	}
-}
-
-// attemptError is the last_error text of an attempt: the transport error,
-// or the status line and the start of the body of a non-2xx answer.
-func attemptError(resp webhook.Response, err error) string {
-	switch {
-	case err != nil:
-		return err.Error()
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return ""
-	case resp.Body != "":
-		return "HTTP " + resp.Status + ": " + resp.Body
-	default:
-		return "HTTP " + resp.Status
+		return temporal.NewApplicationError("HTTP "+res.Response.Status, ErrTypeWebhookRejected)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 )
 
 // webhookWorkerOptions polls with more pollers than the SDK's two. Each
-// delivery is a short workflow; with two pollers, thousands of deliveries
+// retried delivery is a short workflow; with two pollers, thousands of them
 // stalled for a minute at a time on the Temporal dev server.
 var webhookWorkerOptions = worker.Options{
 	MaxConcurrentWorkflowTaskPollers: 8,
@@ -23,8 +23,8 @@ var webhookWorkerOptions = worker.Options{
 }
 
 // webhookWorker builds the worker of the webhook task queue. It also starts
-// the dispatcher, which turns pending outbox rows into delivery workflows
-// until ctx is done.
+// the dispatcher, which makes the first attempt of pending outbox rows and
+// starts delivery workflows for the ones to retry, until ctx is done.
 func webhookWorker(ctx context.Context, tc client.Client, db *store.DB, acts *activities.Activities,
 	cfg config.Config, log *zap.Logger) worker.Worker {
 	queue := cfg.Temporal.TaskQueues.Webhooks
@@ -37,9 +37,13 @@ func webhookWorker(ctx context.Context, tc client.Client, db *store.DB, acts *ac
 
 	opts := cfg.WebhookOptions()
 	d := &webhook.Dispatcher{
-		DB: db, Log: log, BatchSize: cfg.Webhooks.BatchSize, Interval: cfg.Webhooks.PollInterval,
-		Start: func(ctx context.Context, id int64) error {
-			return workflows.StartWebhook(ctx, tc, queue, workflows.WebhookInput{DeliveryID: id, Options: opts})
+		DB: db, Log: log, Client: acts.Webhooks,
+		BatchSize: cfg.Webhooks.BatchSize, Interval: cfg.Webhooks.PollInterval,
+		Concurrency: cfg.Webhooks.Concurrency, EndpointConcurrency: cfg.Webhooks.EndpointConcurrency,
+		RoundTime: cfg.Webhooks.Timeout,
+		Start: func(ctx context.Context, id int64, attempts int) error {
+			return workflows.StartWebhook(ctx, tc, queue,
+				workflows.WebhookInput{DeliveryID: id, Options: opts, Attempts: attempts})
 		},
 	}
 	go d.Run(ctx)

@@ -53,6 +53,24 @@ func DefaultWebhookOptions() WebhookOptions {
 type WebhookInput struct {
 	DeliveryID int64
 	Options    WebhookOptions
+	// Attempts is how many attempts the dispatcher made before it started
+	// the workflow. The workflow waits the backoff that follows them and
+	// continues the retry policy from there, as if it had made them.
+	Attempts int
+}
+
+// retryDelay returns the wait after attempt n (counting from 1) under o:
+// InitialInterval multiplied by BackoffCoefficient n-1 times, at most
+// MaximumInterval. Temporal spaces activity retries the same way.
+func retryDelay(o WebhookOptions, n int) time.Duration {
+	d := float64(o.InitialInterval)
+	for range n - 1 {
+		d *= o.BackoffCoefficient
+		if d >= float64(o.MaximumInterval) {
+			return o.MaximumInterval
+		}
+	}
+	return min(time.Duration(d), o.MaximumInterval)
 }
 
 // WebhookWorkflow delivers one outbox row: DeliverWebhook runs under a
@@ -60,8 +78,22 @@ type WebhookInput struct {
 // exhausted, 410, refused address) FailWebhook marks the row failed, to be
 // replayed from the API. The workflow itself always completes, so its id
 // can be used again by a replay.
+//
+// When in.Attempts is positive the dispatcher already made that many
+// attempts: the workflow first sleeps the backoff that follows them, then
+// retries with the next interval, within what is left of ScheduleToClose.
 func WebhookWorkflow(ctx workflow.Context, in WebhookInput) error {
 	o := in.Options
+	if in.Attempts > 0 {
+		wait := retryDelay(o, in.Attempts)
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return err
+		}
+		o.InitialInterval = retryDelay(o, in.Attempts+1)
+		// Zero would mean no limit: a second is left when schedule_to_close
+		// equals initial_interval.
+		o.ScheduleToClose = max(o.ScheduleToClose-wait, time.Second)
+	}
 	deliver := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout:    o.AttemptTimeout,
 		ScheduleToCloseTimeout: o.ScheduleToClose,

@@ -98,3 +98,46 @@ func TestWebhookWorkflowFailsForGood(t *testing.T) {
 		})
 	}
 }
+
+// TestWebhookWorkflowContinuesAfterDispatcher starts the workflow as the
+// dispatcher does after a failed first attempt: the workflow's attempts are
+// the second and later ones, 5 s, 10 s and 20 s apart, as with no
+// dispatcher attempt.
+func TestWebhookWorkflowContinuesAfterDispatcher(t *testing.T) {
+	env, a := newWebhookEnv(t)
+	start := env.Now()
+	var at []time.Duration
+	env.OnActivity(a.DeliverWebhook, mock.Anything, activities.WebhookInput{DeliveryID: 7}).Return(
+		func(context.Context, activities.WebhookInput) error {
+			at = append(at, env.Now().Sub(start))
+			if len(at) < 3 {
+				return temporal.NewApplicationError("HTTP 503 Service Unavailable", activities.ErrTypeWebhookRejected)
+			}
+			return nil
+		})
+	env.ExecuteWorkflow(WebhookWorkflow, WebhookInput{DeliveryID: 7, Options: testWebhookOptions, Attempts: 1})
+	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
+		t.Fatalf("workflow: completed %v, error %v", env.IsWorkflowCompleted(), env.GetWorkflowError())
+	}
+	want := []time.Duration{5 * time.Second, 15 * time.Second, 35 * time.Second}
+	if len(at) != len(want) {
+		t.Fatalf("DeliverWebhook ran at %v, want %v", at, want)
+	}
+	for i := range want {
+		// The test environment's clock may add a few milliseconds per step.
+		if at[i] < want[i] || at[i] > want[i]+time.Second {
+			t.Errorf("attempt %d ran at %s, want %s", i+2, at[i], want[i])
+		}
+	}
+	env.AssertNotCalled(t, "FailWebhook", mock.Anything, mock.Anything)
+}
+
+func TestRetryDelay(t *testing.T) {
+	o := testWebhookOptions
+	for n, want := range map[int]time.Duration{1: 5 * time.Second, 2: 10 * time.Second, 4: 40 * time.Second,
+		9: 1280 * time.Second, 10: 30 * time.Minute, 60: 30 * time.Minute} {
+		if got := retryDelay(o, n); got != want {
+			t.Errorf("retryDelay after attempt %d = %s, want %s", n, got, want)
+		}
+	}
+}

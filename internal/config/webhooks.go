@@ -15,11 +15,17 @@ type Webhooks struct {
 	AllowPrivate bool `yaml:"allow_private"`
 	// Timeout bounds one request.
 	Timeout time.Duration `yaml:"timeout"`
-	// BatchSize is how many pending deliveries one dispatcher round starts,
-	// and PollInterval how long it waits when it found fewer.
+	// BatchSize is how many pending deliveries of one endpoint a dispatcher
+	// round locks and attempts, and PollInterval how often the dispatcher
+	// looks for endpoints with pending deliveries.
 	BatchSize    int           `yaml:"batch_size"`
 	PollInterval time.Duration `yaml:"poll_interval"`
-	Retry        WebhookRetry  `yaml:"retry"`
+	// Concurrency is how many first attempts one worker makes at once over
+	// all endpoints, and EndpointConcurrency how many of them go to one
+	// endpoint.
+	Concurrency         int          `yaml:"concurrency"`
+	EndpointConcurrency int          `yaml:"endpoint_concurrency"`
+	Retry               WebhookRetry `yaml:"retry"`
 }
 
 // WebhookRetry is the Temporal retry policy of one delivery.
@@ -38,9 +44,11 @@ const attemptMargin = 10 * time.Second
 func defaultWebhooks() Webhooks {
 	o := workflows.DefaultWebhookOptions()
 	return Webhooks{
-		Timeout:      o.AttemptTimeout - attemptMargin,
-		BatchSize:    100,
-		PollInterval: time.Second,
+		Timeout:             o.AttemptTimeout - attemptMargin,
+		BatchSize:           500,
+		PollInterval:        time.Second,
+		Concurrency:         64,
+		EndpointConcurrency: 16,
 		Retry: WebhookRetry{
 			InitialInterval:    o.InitialInterval,
 			BackoffCoefficient: o.BackoffCoefficient,
@@ -56,8 +64,15 @@ func (w Webhooks) validate() []error {
 	if w.Timeout < time.Second {
 		bad("timeout %s: use 1s or more", w.Timeout)
 	}
-	if w.BatchSize < 1 || w.BatchSize > 1000 {
-		bad("batch_size %d: use 1 to 1000", w.BatchSize)
+	if w.BatchSize < 1 || w.BatchSize > 5000 {
+		bad("batch_size %d: use 1 to 5000", w.BatchSize)
+	}
+	if w.Concurrency < 1 || w.Concurrency > 1000 {
+		bad("concurrency %d: use 1 to 1000, for example 64", w.Concurrency)
+	}
+	if w.EndpointConcurrency < 1 || w.EndpointConcurrency > max(w.Concurrency, 1) {
+		bad("endpoint_concurrency %d: use 1 to webhooks.concurrency (%d), for example 16",
+			w.EndpointConcurrency, w.Concurrency)
 	}
 	if w.PollInterval <= 0 {
 		bad("poll_interval %s: use a positive duration such as 1s", w.PollInterval)

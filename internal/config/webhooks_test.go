@@ -32,8 +32,12 @@ func TestWebhookDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Webhooks.AllowPrivate || cfg.Webhooks.Timeout != 10*time.Second || cfg.Webhooks.BatchSize != 100 {
-		t.Errorf("webhooks = %+v, want private addresses refused, 10s timeout, batches of 100", cfg.Webhooks)
+	if cfg.Webhooks.AllowPrivate || cfg.Webhooks.Timeout != 10*time.Second || cfg.Webhooks.BatchSize != 500 {
+		t.Errorf("webhooks = %+v, want private addresses refused, 10s timeout, batches of 500", cfg.Webhooks)
+	}
+	if cfg.Webhooks.Concurrency != 64 || cfg.Webhooks.EndpointConcurrency != 16 {
+		t.Errorf("webhooks concurrency %d, endpoint_concurrency %d; want 64 and 16",
+			cfg.Webhooks.Concurrency, cfg.Webhooks.EndpointConcurrency)
 	}
 	if got, want := cfg.WebhookOptions(), workflows.DefaultWebhookOptions(); got != want {
 		t.Errorf("WebhookOptions = %+v, want the workflow defaults %+v", got, want)
@@ -61,16 +65,29 @@ webhooks:
 	}
 }
 
+func TestWebhookConcurrencyInvalid(t *testing.T) {
+	_, err := loadYAML(t, `
+webhooks:
+  concurrency: 0
+`)
+	if want := "webhooks.concurrency 0: use 1 to 1000"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Load = %v, want an error naming %q", err, want)
+	}
+}
+
 func TestWebhookSectionInvalid(t *testing.T) {
 	_, err := loadYAML(t, `
 webhooks:
   batch_size: 0
+  concurrency: 4
+  endpoint_concurrency: 8
   retry:
     backoff_coefficient: 0.5
     maximum_interval: 1s
 `)
 	for _, want := range []string{
 		"webhooks.batch_size 0", "webhooks.retry.backoff_coefficient 0.5", "webhooks.retry.maximum_interval 1s",
+		"webhooks.endpoint_concurrency 8: use 1 to webhooks.concurrency (4)",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Load = %v, want an error naming %q", err, want)

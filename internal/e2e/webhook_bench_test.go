@@ -12,6 +12,7 @@ import (
 	"github.com/pacer-email/pacer/internal/stacktest"
 	"github.com/pacer-email/pacer/internal/store"
 	"github.com/pacer-email/pacer/internal/testenv"
+	"github.com/pacer-email/pacer/internal/webhook"
 )
 
 // TestWebhookSendThroughput measures what the fan-out triggers cost the
@@ -130,4 +131,62 @@ func median(v []float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// TestWebhookDeliveryThroughput measures how fast the webhooks role drains
+// an outbox backlog to one receiver on 127.0.0.1 that accepts everything.
+// It writes PACER_WEBHOOK_BENCH_ROWS pending rows (5,000 by default) in one
+// statement and logs deliveries per second until the last row is marked
+// delivered. PACER_WEBHOOK_BENCH_BATCH sets the dispatcher's batch size
+// (its default when unset). It runs only with PACER_WEBHOOK_BENCH=1.
+func TestWebhookDeliveryThroughput(t *testing.T) {
+	if os.Getenv("PACER_WEBHOOK_BENCH") != "1" {
+		t.Skip("set PACER_WEBHOOK_BENCH=1 to measure webhook delivery throughput")
+	}
+	rows := 5000
+	if v := os.Getenv("PACER_WEBHOOK_BENCH_ROWS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("PACER_WEBHOOK_BENCH_ROWS=%q: want a positive number", v)
+		}
+		rows = n
+	}
+	batch := 0
+	if v := os.Getenv("PACER_WEBHOOK_BENCH_BATCH"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("PACER_WEBHOOK_BENCH_BATCH=%q: want a positive number", v)
+		}
+		batch = n
+	}
+	s := newWebhookStackWith(t, fastWebhookRetries, true, func(d *webhook.Dispatcher) { d.BatchSize = batch })
+	rcv := newReceiver(t, http.StatusOK)
+	ep := s.createWebhook(map[string]any{"url": rcv.URL})
+	rcv.setSecret(ep.Secret)
+
+	ctx := context.Background()
+	start := time.Now()
+	_, err := s.DB.Pool().Exec(ctx, `
+		INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload)
+		SELECT $1, 'bench_' || i, 'sent', jsonb_build_object('n', i)
+		FROM generate_series(1, $2) AS i`, ep.ID, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "every bench row delivered", 30*time.Minute, func() bool {
+		var left int
+		err := s.DB.Pool().QueryRow(ctx, `SELECT count(*) FROM webhook_deliveries
+			WHERE endpoint_id = $1 AND status <> 'delivered'`, ep.ID).Scan(&left)
+		return err == nil && left == 0
+	})
+	elapsed := time.Since(start)
+	answered, ok, _, problems := rcv.snapshot()
+	if len(problems) > 0 {
+		t.Errorf("receiver: %d problems, the first: %s", len(problems), problems[0])
+	}
+	if len(ok) != rows {
+		t.Errorf("the receiver accepted %d distinct events, want %d", len(ok), rows)
+	}
+	t.Logf("%d deliveries in %s: %.0f deliveries/s (%d requests)", rows, elapsed.Round(time.Millisecond),
+		float64(rows)/elapsed.Seconds(), answered[http.StatusOK])
 }

@@ -48,6 +48,14 @@ type webhookStack struct {
 // 127.0.0.1, so most tests need it.
 func newWebhookStack(t *testing.T, opts workflows.WebhookOptions, allowPrivate bool) *webhookStack {
 	t.Helper()
+	return newWebhookStackWith(t, opts, allowPrivate, nil)
+}
+
+// newWebhookStackWith is newWebhookStack with configure, when not nil,
+// called on the dispatcher before it starts.
+func newWebhookStackWith(t *testing.T, opts workflows.WebhookOptions, allowPrivate bool,
+	configure func(*webhook.Dispatcher)) *webhookStack {
+	t.Helper()
 	s := stacktest.New(t)
 	s.Server.AllowPrivateWebhooks = allowPrivate
 	ctx := context.Background()
@@ -74,10 +82,15 @@ func newWebhookStack(t *testing.T, opts workflows.WebhookOptions, allowPrivate b
 	}
 	t.Cleanup(w.Stop)
 
-	d := &webhook.Dispatcher{DB: s.DB, Log: acts.Log, Interval: 100 * time.Millisecond,
-		Start: func(ctx context.Context, id int64) error {
-			return workflows.StartWebhook(ctx, tc, queue, workflows.WebhookInput{DeliveryID: id, Options: opts})
+	d := &webhook.Dispatcher{DB: s.DB, Log: acts.Log, Client: acts.Webhooks, Interval: 100 * time.Millisecond,
+		RoundTime: 5 * time.Second,
+		Start: func(ctx context.Context, id int64, attempts int) error {
+			return workflows.StartWebhook(ctx, tc, queue,
+				workflows.WebhookInput{DeliveryID: id, Options: opts, Attempts: attempts})
 		}}
+	if configure != nil {
+		configure(d)
+	}
 	dctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { d.Run(dctx); close(done) }()

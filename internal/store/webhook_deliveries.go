@@ -89,44 +89,6 @@ func (db *DB) ReplayFailedWebhooks(ctx context.Context, endpointID int64) (int64
 	return tag.RowsAffected(), nil
 }
 
-// DispatchWebhooks locks up to limit pending deliveries that no other
-// dispatcher holds, oldest first, and calls start with their ids while the
-// rows stay locked. The ids start returns are marked delivering; the rest
-// stay pending for the next round. It returns how many rows it locked and
-// how many start reported as started.
-func (db *DB) DispatchWebhooks(ctx context.Context, limit int,
-	start func(ctx context.Context, ids []int64) []int64) (locked, started int, err error) {
-	err = db.Transact(ctx, func(tx pgx.Tx) error {
-		// The partial index on pending rows keeps this scan short however
-		// many delivered rows the table holds.
-		rows, err := tx.Query(ctx, `
-			SELECT id FROM webhook_deliveries
-			WHERE status = 'pending'
-			ORDER BY id
-			LIMIT $1
-			FOR UPDATE SKIP LOCKED`, limit)
-		if err != nil {
-			return err
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil || len(ids) == 0 {
-			locked, started = 0, 0
-			return err
-		}
-		ok := start(ctx, ids)
-		locked, started = len(ids), len(ok)
-		if len(ok) == 0 {
-			return nil
-		}
-		_, err = tx.Exec(ctx, `UPDATE webhook_deliveries SET status = 'delivering' WHERE id = ANY($1)`, ok)
-		return err
-	})
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: dispatch webhook deliveries: %w", err)
-	}
-	return locked, started, nil
-}
-
 // WebhookDelivery returns one delivery with its endpoint.
 func (db *DB) WebhookDelivery(ctx context.Context, id int64) (WebhookDelivery, WebhookEndpoint, error) {
 	var e WebhookEndpoint

@@ -1,8 +1,8 @@
 // Package webhook delivers pacer's events to the HTTP endpoints that
 // subscribed to them. It holds the request format and its HMAC-SHA256
 // signature, an HTTP client that rejects loopback, private and link-local
-// addresses at connect time, and the dispatcher that hands pending outbox
-// rows to delivery workflows.
+// addresses at connect time, and the dispatcher that makes the first attempt
+// of pending outbox rows and hands the ones to retry to delivery workflows.
 //
 // PostgreSQL triggers (schema/0005_webhooks.up.sql) write one outbox row per
 // event and enabled endpoint; docs/webhooks.md describes what receivers see.
