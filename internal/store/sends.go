@@ -33,28 +33,20 @@ func (db *DB) QueueRecipients(ctx context.Context, campaignID int64, batchSize i
 		if err != nil {
 			return notFound(err, "campaign", campaignID)
 		}
+		counted := false
 		if batches == 0 {
-			// Subscribers are numbered in id order; list_subscribers may hold a
-			// subscriber in several lists, so DISTINCT makes one row per person.
-			_, err = tx.Exec(ctx, `
-				INSERT INTO sends (campaign_id, subscriber_id, batch_no, status, reply, done_at)
-				SELECT $1, m.subscriber_id,
-				       ((row_number() OVER (ORDER BY m.subscriber_id)) - 1) / $3,
-				       CASE WHEN s.status = 'active' THEN 'queued' ELSE 'skipped' END,
-				       CASE WHEN s.status = 'active' THEN '' ELSE 'suppressed: subscriber is ' || s.status END,
-				       CASE WHEN s.status = 'active' THEN NULL ELSE now() END
-				FROM (SELECT DISTINCT subscriber_id FROM list_subscribers WHERE list_id = ANY($2)) m
-				JOIN subscribers s ON s.id = m.subscriber_id
-				ON CONFLICT DO NOTHING`, campaignID, listIDs, batchSize)
+			counted, res, err = insertSends(ctx, tx, campaignID, listIDs, batchSize)
 			if err != nil {
 				return fmt.Errorf("insert sends: %w", err)
 			}
 		}
-		err = tx.QueryRow(ctx, `
-			SELECT count(*), count(*) FILTER (WHERE status = 'skipped'), COALESCE(max(batch_no) + 1, 0)
-			FROM sends WHERE campaign_id = $1`, campaignID).Scan(&res.Total, &res.Skipped, &res.Batches)
-		if err != nil {
-			return err
+		if !counted {
+			err = tx.QueryRow(ctx, `
+				SELECT count(*), count(*) FILTER (WHERE status = 'skipped'), COALESCE(max(batch_no) + 1, 0)
+				FROM sends WHERE campaign_id = $1`, campaignID).Scan(&res.Total, &res.Skipped, &res.Batches)
+			if err != nil {
+				return err
+			}
 		}
 		_, err = tx.Exec(ctx, `UPDATE campaigns SET total = $2, batches = $3, updated_at = now() WHERE id = $1`,
 			campaignID, res.Total, res.Batches)
@@ -64,6 +56,63 @@ func (db *DB) QueueRecipients(ctx context.Context, campaignID int64, batchSize i
 		return QueueResult{}, fmt.Errorf("store: queue campaign %d: %w", campaignID, err)
 	}
 	return res, nil
+}
+
+// insertSends inserts the sends rows of a campaign that has no batches yet.
+// When the campaign has no sends rows at all, it also returns their counts
+// with counted set. Otherwise it skips the subscribers that already have a
+// row, and the caller counts the table.
+func insertSends(ctx context.Context, tx pgx.Tx, campaignID int64, listIDs []int64, batchSize int) (counted bool, res QueueResult, err error) {
+	// Subscribers are numbered in id order, and the rows are inserted in that
+	// order, so both sends indexes grow at their right end. list_subscribers
+	// may hold a subscriber in several lists, so DISTINCT makes one row per
+	// person. With a single list, a plain equality lets the planner read that
+	// list's members in subscriber order from the (list_id, subscriber_id)
+	// primary key. With = ANY the planner cannot assume that order, and it
+	// may instead walk list_subscribers_subscriber_idx through the members of
+	// every list.
+	members, listArg := `list_id = ANY($2)`, any(listIDs)
+	if len(listIDs) == 1 {
+		members, listArg = `list_id = $2`, listIDs[0]
+	}
+	insert := `
+		INSERT INTO sends (campaign_id, subscriber_id, batch_no, status, reply, done_at)
+		SELECT $1, m.subscriber_id,
+		       ((row_number() OVER (ORDER BY m.subscriber_id)) - 1) / $3,
+		       CASE WHEN s.status = 'active' THEN 'queued' ELSE 'skipped' END,
+		       CASE WHEN s.status = 'active' THEN '' ELSE 'suppressed: subscriber is ' || s.status END,
+		       CASE WHEN s.status = 'active' THEN NULL ELSE now() END
+		FROM (SELECT DISTINCT subscriber_id FROM list_subscribers WHERE ` + members + `) m
+		JOIN subscribers s ON s.id = m.subscriber_id`
+
+	var exists bool
+	err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sends WHERE campaign_id = $1)`, campaignID).Scan(&exists)
+	if err != nil {
+		return false, QueueResult{}, err
+	}
+	if exists {
+		// Rows written some other way keep their batch numbers and are left
+		// alone. ON CONFLICT makes PostgreSQL check the primary key before
+		// each insert, which is why the common case below goes without it.
+		_, err = tx.Exec(ctx, insert+` ON CONFLICT DO NOTHING`, campaignID, listArg, batchSize)
+		return false, QueueResult{}, err
+	}
+
+	// No row can conflict under READ COMMITTED, the PostgreSQL default. The
+	// caller holds the campaign row FOR UPDATE, and any other insert into
+	// sends for this campaign waits for that lock, because the campaign_id
+	// foreign key check takes FOR KEY SHARE on the same row. The counts come
+	// from the inserted rows, not from a second scan of sends.
+	err = tx.QueryRow(ctx, `
+		WITH ins AS (`+insert+`
+			RETURNING status, batch_no
+		)
+		SELECT count(*), count(*) FILTER (WHERE status = 'skipped'), COALESCE(max(batch_no) + 1, 0)
+		FROM ins`, campaignID, listArg, batchSize).Scan(&res.Total, &res.Skipped, &res.Batches)
+	if err != nil {
+		return false, QueueResult{}, err
+	}
+	return true, res, nil
 }
 
 // Counts returns how many sends of a campaign are in each status.
