@@ -80,6 +80,10 @@ func (a *Activities) QueueRecipients(ctx context.Context, campaignID int64) (sto
 	if err != nil {
 		return store.QueueResult{}, err
 	}
+	if err := a.DB.AnalyzeSends(ctx); err != nil {
+		// Stale statistics slow sending down; they do not stop it.
+		a.Log.Warn("refreshing the sends statistics failed", zap.Int64("campaign_id", campaignID), zap.Error(err))
+	}
 	a.Log.Info("campaign queued", zap.Int64("campaign_id", campaignID), zap.Int("total", res.Total),
 		zap.Int("skipped", res.Skipped), zap.Int("batches", res.Batches), zap.Duration("took", time.Since(start)))
 	return res, nil

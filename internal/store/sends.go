@@ -146,11 +146,14 @@ type Recipient struct {
 }
 
 // PendingRecipients returns the queued sends of a batch. Sends waiting for a
-// retry are left to the per-recipient SendEmail activity.
+// retry are left to the per-recipient SendEmail activity. A subscriber
+// deleted while the campaign was queuing comes back with status "deleted",
+// which the send loop skips.
 func (db *DB) PendingRecipients(ctx context.Context, campaignID int64, batchNo int) ([]Recipient, error) {
 	rows, err := db.pool.Query(ctx, `
-		SELECT s.subscriber_id, sub.email, sub.name, sub.attribs, sub.status, s.attempts
-		FROM sends s JOIN subscribers sub ON sub.id = s.subscriber_id
+		SELECT s.subscriber_id, COALESCE(sub.email, ''), COALESCE(sub.name, ''),
+		       COALESCE(sub.attribs, '{}'), COALESCE(sub.status, 'deleted'), s.attempts
+		FROM sends s LEFT JOIN subscribers sub ON sub.id = s.subscriber_id
 		WHERE s.campaign_id = $1 AND s.batch_no = $2
 		  AND s.status = 'queued'
 		ORDER BY s.subscriber_id`, campaignID, batchNo)
@@ -264,4 +267,17 @@ func (db *DB) GetRecipient(ctx context.Context, campaignID, subscriberID int64) 
 		return Recipient{}, "", fmt.Errorf("send of campaign %d to subscriber %d: %w", campaignID, subscriberID, notFound(err, "send", subscriberID))
 	}
 	return r, status, nil
+}
+
+// AnalyzeSends refreshes the planner's statistics of the sends table.
+// Queuing adds a campaign's rows in one statement, and until autovacuum
+// next samples the table the planner takes the campaign for a few rows
+// and may pick plans that scan all of them for every batch of outcomes.
+// ANALYZE reads a fixed sample, so it costs well under a second at any
+// table size.
+func (db *DB) AnalyzeSends(ctx context.Context) error {
+	if _, err := db.pool.Exec(ctx, `ANALYZE sends`); err != nil {
+		return fmt.Errorf("store: analyze sends: %w", err)
+	}
+	return nil
 }

@@ -368,3 +368,71 @@ func TestQueueRecipientsConcurrent(t *testing.T) {
 		t.Errorf("got %d sends rows, want 50", len(rows))
 	}
 }
+
+// queuedCampaign queues a campaign of n active subscribers and returns its
+// id and the subscribers.
+func queuedCampaign(t *testing.T, f queueFixture, n int) (int64, []int64) {
+	t.Helper()
+	statuses := make([]string, n)
+	for i := range statuses {
+		statuses[i] = "active"
+	}
+	subs := f.subscribers(t, statuses...)
+	camp := f.campaign(t, f.list(t, subs...))
+	if _, err := f.db.QueueRecipients(context.Background(), camp, 1000); err != nil {
+		t.Fatal(err)
+	}
+	return camp, subs
+}
+
+func TestSendsFollowDeletedCampaignsAndSubscribers(t *testing.T) {
+	f := newQueueFixture(t)
+	ctx := t.Context()
+	camp, subs := queuedCampaign(t, f, 3)
+	if _, err := f.db.Pool().Exec(ctx, `DELETE FROM subscribers WHERE id = $1`, subs[0]); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := f.db.Pool().QueryRow(ctx, `SELECT count(*) FROM sends WHERE campaign_id = $1`, camp).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 2 {
+		t.Errorf("after deleting a subscriber the campaign has %d sends, want 2", left)
+	}
+	if _, err := f.db.Pool().Exec(ctx, `DELETE FROM campaigns WHERE id = $1`, camp); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.Pool().QueryRow(ctx, `SELECT count(*) FROM sends WHERE campaign_id = $1`, camp).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Errorf("after deleting the campaign %d sends are left, want 0", left)
+	}
+}
+
+func TestPendingRecipientsSkipsDeletedSubscriber(t *testing.T) {
+	f := newQueueFixture(t)
+	ctx := t.Context()
+	camp, _ := queuedCampaign(t, f, 1)
+	// A subscriber deleted while queuing ran leaves a row that no cascade
+	// saw; it must come back as deleted, not vanish from the batch.
+	if _, err := f.db.Pool().Exec(ctx, `INSERT INTO sends (campaign_id, subscriber_id, batch_no) VALUES ($1, -7, 0)`, camp); err != nil {
+		t.Fatal(err)
+	}
+	rcpts, err := f.db.PendingRecipients(ctx, camp, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, r := range rcpts {
+		if r.SubscriberID == -7 {
+			found = true
+			if r.Status != "deleted" {
+				t.Errorf("an orphan send has subscriber status %q, want deleted", r.Status)
+			}
+		}
+	}
+	if !found || len(rcpts) != 2 {
+		t.Errorf("pending recipients %+v, want the queued one and the orphan", rcpts)
+	}
+}
