@@ -79,6 +79,8 @@ if [ "${BENCH_PACING:-1}" = 1 ]; then
 		done
 		sleep 2
 		log "pacing: $RATE/s with $n worker(s) for ${PACING_SECONDS}s"
-		bench --mode pacing --rate "$RATE" --recipients "$((RATE * PACING_SECONDS))" --label "$n workers"
+		# Batches of 500, so that every worker has batches to send.
+		bench --mode pacing --rate "$RATE" --recipients "$((RATE * PACING_SECONDS))" --batch-size 500 \
+			--label "$n workers"
 	done
 fi

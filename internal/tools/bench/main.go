@@ -30,6 +30,7 @@ type options struct {
 	recipients  int
 	rate        float64
 	connections int
+	batchSize   int
 	sinkPort    int
 	apiURL      string
 	tokenFile   string
@@ -47,7 +48,8 @@ func main() {
 	fs.StringVar(&o.mode, "mode", "throughput", "throughput (as fast as the sink takes) or pacing (at --rate)")
 	fs.IntVar(&o.recipients, "recipients", 50000, "recipients of the campaign")
 	fs.Float64Var(&o.rate, "rate", 0, "server rate in messages per second; 0 is no limit")
-	fs.IntVar(&o.connections, "connections", 32, "max_connections of the sending server")
+	fs.IntVar(&o.connections, "connections", 128, "max_connections of the sending server")
+	fs.IntVar(&o.batchSize, "batch-size", 0, "recipients per batch; 0 is the server's campaign.batch_size")
 	fs.IntVar(&o.sinkPort, "sink-port", 2526, "port of smtp-sink on 127.0.0.1")
 	fs.StringVar(&o.apiURL, "api-url", "http://127.0.0.1:8085", "pacer API")
 	fs.StringVar(&o.tokenFile, "token-file", ".pacer-bench/api-token", "file with the API token")
@@ -89,7 +91,7 @@ func run(o options) error {
 	if err := c.Do(ctx, "POST", "/api/campaigns", map[string]any{
 		"name": "bench " + o.mode, "subject": "{{ .Subscriber.Name }}, your weekly numbers",
 		"from_name": "Bench", "from_email": "bench@pacer.localhost", "html_body": benchHTML,
-		"list_ids": []int64{listID}, "server_ids": []int64{srv.ID},
+		"list_ids": []int64{listID}, "server_ids": []int64{srv.ID}, "batch_size": o.batchSize,
 	}, &camp); err != nil {
 		return err
 	}
