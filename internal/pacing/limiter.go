@@ -36,8 +36,8 @@ func (e *QuotaError) Error() string {
 // a newly set rate applies within this time.
 const unlimitedRecheck = time.Second
 
-// reserveSpan is how much send time one reservation asks for: few round
-// trips to PostgreSQL, and little reserved but unused when a run ends.
+// reserveSpan is the send time one reservation covers: few round trips to
+// PostgreSQL, and few slots reserved but unused when a run ends.
 const reserveSpan = 20 * time.Millisecond
 
 // Limiter paces one server's sends from this worker.
@@ -46,8 +46,8 @@ type Limiter struct {
 	serverID int64
 
 	mu sync.Mutex
-	// left slots of the current reservation remain, the next one at next,
-	// then one every interval.
+	// left is the number of unused slots of the current reservation: the
+	// first at next, then one every interval.
 	left      int
 	next      time.Time
 	interval  time.Duration
@@ -108,14 +108,14 @@ func (l *Limiter) take(ctx context.Context) (time.Time, time.Duration, error) {
 	return at, 0, nil
 }
 
-// reserve asks PostgreSQL for about reserveSpan of slots. It reports how
-// long to wait when none were granted.
+// reserve requests about reserveSpan of slots from PostgreSQL. It reports
+// how long to wait when none were granted.
 func (l *Limiter) reserve(ctx context.Context) (time.Duration, error) {
 	want := max(1, int(l.rate*reserveSpan.Seconds()))
 	if l.rate <= 0 {
 		want = 10 // quota only: a few at a time, so workers share it
 	}
-	asked := time.Now()
+	requested := time.Now()
 	r, err := l.src.ReserveSlots(ctx, l.serverID, want)
 	if err != nil {
 		return 0, err
@@ -127,7 +127,7 @@ func (l *Limiter) reserve(ctx context.Context) (time.Duration, error) {
 	}
 	l.unlimited = time.Time{}
 	if r.Slots > 0 {
-		l.left, l.next, l.interval = r.Slots, asked.Add(r.Start), 0
+		l.left, l.next, l.interval = r.Slots, requested.Add(r.Start), 0
 		if r.Rate > 0 {
 			l.interval = time.Duration(float64(time.Second) / r.Rate)
 		}

@@ -39,7 +39,7 @@ const MaxReserveAhead = time.Second
 // ReserveSlots reserves up to want consecutive send slots of a server. The
 // server's row keeps the start of its next free slot, shared by every
 // worker: a reservation starts there (or now, if that is past) and moves it
-// on by want/rate seconds. Slots that nobody asks for pass unused without
+// on by want/rate seconds. Slots that no worker requests pass unused without
 // carrying over, so no worker can burst above the rate, and a slot is never
 // lost while workers wait for one. When the next free slot is more than
 // MaxReserveAhead away, nothing is reserved and Start says when to ask
