@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
@@ -85,19 +84,11 @@ func (c *countedConn) end() {
 // concurrent connections, and returns the listener and its port.
 func countingSMTPServer(t *testing.T, sink *testenv.SMTPServer) (*sessionCounter, int) {
 	t.Helper()
-	srv := smtp.NewServer(sink)
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	srv.MaxMessageBytes = 10 << 20
-	srv.ReadTimeout = time.Minute
-	srv.WriteTimeout = time.Minute
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	counter := &sessionCounter{Listener: l}
-	go srv.Serve(counter) //nolint:errcheck
-	t.Cleanup(func() { srv.Close() })
+	var counter *sessionCounter
+	l := testenv.ServeSMTP(t, sink, func(l net.Listener) net.Listener {
+		counter = &sessionCounter{Listener: l}
+		return counter
+	})
 	return counter, l.Addr().(*net.TCPAddr).Port
 }
 

@@ -47,7 +47,18 @@ type SMTPServer struct {
 func NewSMTPServer(t testing.TB, script Script) *SMTPServer {
 	t.Helper()
 	s := &SMTPServer{script: script, attempts: map[string]int{}}
-	srv := smtp.NewServer(s)
+	l := ServeSMTP(t, s, nil)
+	s.Addr = l.Addr().String()
+	s.Port = l.Addr().(*net.TCPAddr).Port
+	return s
+}
+
+// ServeSMTP serves be with go-smtp on a new 127.0.0.1 listener until the
+// test ends and returns the listener. When wrap is not nil the server
+// accepts through wrap(listener), for tests that watch connections.
+func ServeSMTP(t testing.TB, be smtp.Backend, wrap func(net.Listener) net.Listener) net.Listener {
+	t.Helper()
+	srv := smtp.NewServer(be)
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
 	srv.MaxMessageBytes = 10 << 20
@@ -57,11 +68,13 @@ func NewSMTPServer(t testing.TB, script Script) *SMTPServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Addr = l.Addr().String()
-	s.Port = l.Addr().(*net.TCPAddr).Port
-	go srv.Serve(l) //nolint:errcheck
+	served := l
+	if wrap != nil {
+		served = wrap(l)
+	}
+	go srv.Serve(served) //nolint:errcheck
 	t.Cleanup(func() { srv.Close() })
-	return s
+	return l
 }
 
 // Messages returns a copy of the accepted messages.
