@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -106,6 +107,13 @@ func run(args []string) error {
 		st := evw.Stats()
 		return st.Enqueued, st.Written, st.Dropped, st.Pending
 	})
+	m.WatchQueues(func(ctx context.Context) ([]temporalconn.QueueStat, error) {
+		stats, err := queueStats(ctx, db, tc, cfg)
+		if err != nil {
+			log.Warn("reading the task queues' backlog for /metrics failed", zap.Error(err))
+		}
+		return stats, err
+	})
 	srv := &api.Server{DB: db, Temporal: tc, Log: log, Signer: signer, Options: cfg.WorkflowOptions(), BatchSize: cfg.Campaign.BatchSize, Events: evw, Metrics: m,
 		DNSResolver: cfg.DNS.Resolver, AllowPrivateWebhooks: cfg.Webhooks.AllowPrivate}
 	httpSrv := &http.Server{Addr: *listen, Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -142,4 +150,29 @@ func runCommand(ctx context.Context, db *store.DB, args []string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown command %q: use `server token create NAME`", args)
+}
+
+// queueStats describes every task queue pacer uses: the configured ones and
+// those of the sending servers.
+func queueStats(ctx context.Context, db *store.DB, tc client.Client, cfg config.Config) ([]temporalconn.QueueStat, error) {
+	q := cfg.Temporal.TaskQueues
+	queues := append([]string{q.Campaigns, q.Bounces, q.Webhooks}, q.Send...)
+	servers, err := db.ListServers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range servers {
+		if !slices.Contains(queues, s.TaskQueue) {
+			queues = append(queues, s.TaskQueue)
+		}
+	}
+	var out []temporalconn.QueueStat
+	for _, name := range queues {
+		st, err := temporalconn.DescribeQueue(ctx, tc, cfg.Temporal.Namespace, name)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, st...)
+	}
+	return out, nil
 }
