@@ -34,6 +34,8 @@ type process struct {
 	args []string
 	env  []string
 	log  string
+	// cred, when set, runs the process as another user.
+	cred *syscall.Credential
 	cmd  *exec.Cmd
 }
 
@@ -46,6 +48,9 @@ func (p *process) start() {
 	p.cmd = exec.Command(p.args[0], p.args[1:]...)
 	p.cmd.Env = append(os.Environ(), p.env...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
+	if p.cred != nil {
+		p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred}
+	}
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatalf("start %s: %v", p.name, err)
 	}
@@ -94,8 +99,9 @@ func waitFor(t *testing.T, what string, timeout time.Duration, ok func() bool) {
 	t.Fatalf("timed out after %s waiting for %s", timeout, what)
 }
 
-// TestFaultsSendEachRecipientOnce kills the worker with SIGKILL twice and
-// restarts the Temporal server once during a 10,000-recipient campaign.
+// TestFaultsSendEachRecipientOnce kills the worker with SIGKILL twice,
+// restarts the Temporal server once and crashes PostgreSQL (SIGKILL, then
+// crash recovery) once during a 10,000-recipient campaign.
 // At the end no recipient has two messages, every delivered send is at
 // the server exactly once, and a recipient without a message is one the
 // campaign marked delivery-uncertain (killed between the final dot and
@@ -109,13 +115,27 @@ func TestFaultsSendEachRecipientOnce(t *testing.T) {
 		testenv.TemporalAddress(t) // skips or fails the same way
 		t.Skip("PACER_TEST_TEMPORAL_BIN is not set")
 	}
+	testenv.DatabaseURL(t) // skips or fails the same way as every test on PostgreSQL
 	dir := t.TempDir()
-	dbURL := testenv.DatabaseURL(t)
 	ctx := context.Background()
-	db, err := store.Open(ctx, dbURL, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+
+	// A PostgreSQL cluster of this test's own, so it can be crashed.
+	postgres, dbURL := privatePostgres(t, dir)
+	postgres.start()
+	defer func() { _ = postgres.cmd.Process.Kill() }()
+	var db *store.DB
+	waitFor(t, "PostgreSQL to start", time.Minute, func() bool {
+		d, err := store.Open(ctx, dbURL, 10)
+		if err != nil {
+			return false
+		}
+		if err := d.Pool().Ping(ctx); err != nil {
+			d.Close()
+			return false
+		}
+		db = d
+		return true
+	})
 	defer db.Close()
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
@@ -166,7 +186,7 @@ func TestFaultsSendEachRecipientOnce(t *testing.T) {
 	defer func() { _ = worker.cmd.Process.Kill() }()
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, p := range []*process{worker, temporal} {
+			for _, p := range []*process{worker, temporal, postgres} {
 				if b, err := os.ReadFile(p.log); err == nil {
 					t.Logf("%s log (tail):\n%s", p.name, tail(string(b), 3000))
 				}
@@ -206,6 +226,12 @@ func TestFaultsSendEachRecipientOnce(t *testing.T) {
 	temporal.signal(syscall.SIGTERM)
 	t.Logf("Temporal stopped at %d messages", len(sink.Messages()))
 	temporal.start()
+
+	waitFor(t, "5,500 messages", 3*time.Minute, delivered(5500))
+	postgres.signal(syscall.SIGKILL)
+	t.Logf("PostgreSQL killed at %d messages", len(sink.Messages()))
+	time.Sleep(2 * time.Second)
+	postgres.start()
 
 	waitFor(t, "7,000 messages", 3*time.Minute, delivered(7000))
 	worker.signal(syscall.SIGKILL)
