@@ -123,7 +123,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	tc, err := temporalconn.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, log, client.Options{})
+	m := metrics.NewWorker()
+	tc, err := temporalconn.Dial(ctx, cfg.Temporal.Address, cfg.Temporal.Namespace, log,
+		client.Options{MetricsHandler: m.TemporalHandler()})
 	if err != nil {
 		return err
 	}
@@ -132,7 +134,6 @@ func run() error {
 	// The heartbeat and the split of each server's max_connections use the
 	// same instance id, so this worker's row ranks it among the others.
 	instance := fmt.Sprintf("%s-%d-%d", hostname(), os.Getpid(), time.Now().UnixNano()%1e6)
-	m := metrics.NewWorker()
 	acts := &activities.Activities{DB: db, Log: log, Signer: signer, Metrics: m, InstanceID: instance, Config: activities.Config{
 		PublicURL: cfg.PublicURL, BounceDomain: cfg.BounceDomain,
 		CommandTimeout: 30 * time.Second, SubmissionTimeout: 30 * time.Second,
