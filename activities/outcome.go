@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -119,9 +120,14 @@ func outcomeFor(v verdict, rc store.Recipient, maxAttempts int, now time.Time) s
 		o.Status, o.Reason = store.SendUncertain, store.ReasonUncertain
 		o.Reply = store.UncertainReply + " (" + v.text() + ")"
 	default: // retry, connection lost
-		if o.Attempts >= maxAttempts {
+		switch {
+		case o.Attempts >= maxAttempts && v.class == smtpreply.Retry && strings.HasPrefix(v.reply.Enhanced, "4.2."):
+			// The mailbox was full (4.2.2) or busy to the last attempt: a
+			// soft bounce, which keeps the address, not a failure.
+			o.Status, o.Reason = store.SendSoftBounced, store.ReasonSoftBounce
+		case o.Attempts >= maxAttempts:
 			o.Status, o.Reason = store.SendFailed, store.ReasonRetriesExhausted
-		} else {
+		default:
 			o.Status, o.NextTry = store.SendRetry, now
 		}
 	}

@@ -148,12 +148,24 @@ func runSendEmails(ctx workflow.Context, in BatchInput, srv activities.ServerRef
 // their errors are ignored here, so a failed recipient never fails the batch.
 func retryEach(ctx workflow.Context, in BatchInput, srv activities.ServerRef, ids []int64) (string, string) {
 	p := in.Options.Retry
+	firstRetry := p.InitialInterval
+	if workflow.GetVersion(ctx, "retry-waits-initial-interval", workflow.DefaultVersion, 1) == 1 {
+		// The bulk send was the first attempt. The second waits the initial
+		// interval, and each later one the interval times the coefficient
+		// once more, as the README promises: 30 s, 60 s, 120 s, ... by
+		// default. Without this wait a greylisting server saw the second
+		// attempt at once.
+		if err := workflow.Sleep(ctx, p.InitialInterval); err != nil {
+			return "", ""
+		}
+		firstRetry = min(time.Duration(float64(p.InitialInterval)*max(p.BackoffCoefficient, 1)), p.MaximumInterval)
+	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           srv.TaskQueue,
 		StartToCloseTimeout: 5 * time.Minute,
 		HeartbeatTimeout:    30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    p.InitialInterval,
+			InitialInterval:    firstRetry,
 			BackoffCoefficient: p.BackoffCoefficient,
 			MaximumInterval:    p.MaximumInterval,
 			// The attempt count lives in the sends row, which also counts the

@@ -254,6 +254,36 @@ func TestBatchRetriesEachRecipient(t *testing.T) {
 	}
 }
 
+func TestBatchRetryWaitsInitialInterval(t *testing.T) {
+	env, _, a := newEnv(t, 1)
+	opts := testOptions()
+	opts.Retry.InitialInterval = 30 * time.Second
+	var bulkDone, retryAt time.Time
+	calls := 0
+	env.OnActivity(a.SendEmails, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SendEmailsInput) (activities.SendEmailsResult, error) {
+			calls++
+			if calls == 1 {
+				bulkDone = env.Now()
+				return activities.SendEmailsResult{Sent: 9, RetryIDs: []int64{4}}, nil
+			}
+			return activities.SendEmailsResult{}, nil
+		})
+	env.OnActivity(a.SendEmail, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SendEmailInput) (activities.SendEmailResult, error) {
+			retryAt = env.Now()
+			return activities.SendEmailResult{Status: store.SendDelivered}, nil
+		})
+	env.ExecuteWorkflow(SendBatchWorkflow, BatchInput{CampaignID: 7, BatchNo: 0,
+		Servers: []activities.ServerRef{{ID: 1, TaskQueue: "send", Weight: 1}}, Options: opts})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if wait := retryAt.Sub(bulkDone); wait < 30*time.Second {
+		t.Errorf("the second attempt came %s after the bulk send, want the 30 s initial interval", wait)
+	}
+}
+
 func TestBatchFailsOver(t *testing.T) {
 	env, _, a := newEnv(t, 1)
 	var servers []int64
