@@ -86,3 +86,39 @@ func TestBrokenTemplatePausesCampaign(t *testing.T) {
 		t.Errorf("%d broken messages sent", n)
 	}
 }
+
+func TestPatchServerChangesOnlyNamedFields(t *testing.T) {
+	s := stacktest.New(t)
+	id := s.AddServer(2525, 7, 3)
+	var srv struct {
+		RatePerSecond  float64 `json:"rate_per_second"`
+		MaxConnections int     `json:"max_connections"`
+		QuotaPerHour   int     `json:"quota_per_hour"`
+	}
+	s.Do("PATCH", fmt.Sprintf("/api/servers/%d", id), map[string]any{"max_connections": 5, "quota_per_hour": 100}, &srv)
+	if srv.MaxConnections != 5 || srv.QuotaPerHour != 100 {
+		t.Errorf("after PATCH: max_connections %d, quota_per_hour %d, want 5 and 100", srv.MaxConnections, srv.QuotaPerHour)
+	}
+	if srv.RatePerSecond != 7 {
+		t.Errorf("a PATCH without rate_per_second changed the rate to %g, want 7", srv.RatePerSecond)
+	}
+	for _, bad := range []struct {
+		body map[string]any
+		name string
+	}{
+		{map[string]any{"quota_per_day": -3}, "quota_per_day -3"},
+		{map[string]any{"max_connections": 0}, "max_connections 0"},
+		{map[string]any{"name": "other"}, `name "other"`},
+		{map[string]any{}, "nothing to change"},
+	} {
+		err := s.API.Do(t.Context(), "PATCH", fmt.Sprintf("/api/servers/%d", id), bad.body, nil)
+		if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), bad.name) {
+			t.Errorf("PATCH %v: err = %v, want HTTP 400 naming %s", bad.body, err, bad.name)
+		}
+	}
+	err := s.API.Do(t.Context(), "POST", "/api/servers", map[string]any{"name": "neg", "host": "127.0.0.1",
+		"port": 2525, "quota_per_hour": -1}, nil)
+	if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "quota_per_hour -1") {
+		t.Errorf("POST with a negative quota: err = %v, want HTTP 400 naming quota_per_hour -1", err)
+	}
+}

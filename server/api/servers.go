@@ -39,6 +39,12 @@ func (r serverRequest) validate() error {
 		return invalid("server %q: tls %q: use none, starttls or tls", r.Name, r.TLS)
 	case r.RatePerSecond < 0:
 		return invalid("server %q: rate_per_second %g: use 0 (no limit) or more", r.Name, r.RatePerSecond)
+	case r.QuotaPerMinute < 0:
+		return invalid("server %q: quota_per_minute %d: use 0 (no quota) or more", r.Name, r.QuotaPerMinute)
+	case r.QuotaPerHour < 0:
+		return invalid("server %q: quota_per_hour %d: use 0 (no quota) or more", r.Name, r.QuotaPerHour)
+	case r.QuotaPerDay < 0:
+		return invalid("server %q: quota_per_day %d: use 0 (no quota) or more", r.Name, r.QuotaPerDay)
 	case r.MaxConnections < 0 || r.MaxConnections > 1000:
 		return invalid("server %q: max_connections %d: use 1 to 1000", r.Name, r.MaxConnections)
 	case r.Weight != nil && *r.Weight < 0:
@@ -87,36 +93,114 @@ func (s *Server) saveServer(c *gin.Context) (any, error) {
 	return created{out}, nil
 }
 
-// patchServer changes a server's rate while campaigns send: workers read it
-// at their next token request, well within 5 seconds.
+// serverPatch is the body of PATCH /api/servers/{id}: only the fields it
+// names change. Name is accepted only unchanged, since POST keys servers by
+// name.
+type serverPatch struct {
+	Name           *string  `json:"name"`
+	Host           *string  `json:"host"`
+	Port           *int     `json:"port"`
+	Username       *string  `json:"username"`
+	Password       *string  `json:"password"`
+	TLS            *string  `json:"tls"`
+	HeloName       *string  `json:"helo_name"`
+	RatePerSecond  *float64 `json:"rate_per_second"`
+	QuotaPerMinute *int     `json:"quota_per_minute"`
+	QuotaPerHour   *int     `json:"quota_per_hour"`
+	QuotaPerDay    *int     `json:"quota_per_day"`
+	MaxConnections *int     `json:"max_connections"`
+	Weight         *int     `json:"weight"`
+	TaskQueue      *string  `json:"task_queue"`
+	ResetThrottle  bool     `json:"reset_throttle"`
+}
+
+// patchServer changes the named fields of a server while campaigns send.
+// Workers read the rate at their next slot reservation and the other
+// settings within 5 seconds.
 func (s *Server) patchServer(c *gin.Context) (any, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
 		return nil, err
 	}
-	var req struct {
-		RatePerSecond *float64 `json:"rate_per_second"`
-		ResetThrottle bool     `json:"reset_throttle"`
-	}
-	if err := bindJSON(c, &req); err != nil {
+	var p serverPatch
+	if err := bindJSON(c, &p); err != nil {
 		return nil, err
 	}
-	if req.RatePerSecond == nil && !req.ResetThrottle {
-		return nil, invalid(`nothing to change: send {"rate_per_second": 50} or {"reset_throttle": true}`)
-	}
 	ctx := c.Request.Context()
-	if req.RatePerSecond != nil {
-		if *req.RatePerSecond < 0 {
-			return nil, invalid("rate_per_second %g: use 0 (no limit) or more", *req.RatePerSecond)
+	cur, err := s.DB.GetServer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Name != nil && strings.TrimSpace(*p.Name) != cur.Name {
+		return nil, invalid("server %d: name %q cannot change (it is %q): create a server with the new name instead", id, *p.Name, cur.Name)
+	}
+	req := serverRequest{Name: cur.Name, Host: cur.Host, Port: cur.Port, Username: cur.Username,
+		Password: cur.Password, TLS: cur.TLS, HeloName: cur.HeloName, RatePerSecond: cur.RatePerSecond,
+		QuotaPerMinute: cur.QuotaPerMinute, QuotaPerHour: cur.QuotaPerHour, QuotaPerDay: cur.QuotaPerDay,
+		MaxConnections: cur.MaxConnections, Weight: &cur.Weight, TaskQueue: cur.TaskQueue}
+	changed := p.apply(&req)
+	if !changed && !p.ResetThrottle {
+		return nil, invalid(`nothing to change: send the fields to change, such as {"rate_per_second": 50}, {"max_connections": 4} or {"reset_throttle": true}`)
+	}
+	if req.TLS == "" {
+		req.TLS = "none"
+	}
+	if req.TaskQueue == "" {
+		req.TaskQueue = workflows.DefaultSendQueue
+	}
+	if changed {
+		if err := req.validate(); err != nil {
+			return nil, err
 		}
-		if err := s.DB.SetServerRate(ctx, id, *req.RatePerSecond); err != nil {
+		if req.MaxConnections == 0 {
+			return nil, invalid("server %q: max_connections 0: use 1 to 1000", req.Name)
+		}
+		next := cur
+		next.Host, next.Port, next.Username, next.Password = req.Host, req.Port, req.Username, req.Password
+		next.TLS, next.HeloName, next.RatePerSecond = req.TLS, req.HeloName, req.RatePerSecond
+		next.QuotaPerMinute, next.QuotaPerHour, next.QuotaPerDay = req.QuotaPerMinute, req.QuotaPerHour, req.QuotaPerDay
+		next.MaxConnections, next.Weight, next.TaskQueue = req.MaxConnections, *req.Weight, req.TaskQueue
+		if _, err := s.DB.UpsertServer(ctx, next); err != nil {
 			return nil, err
 		}
 	}
-	if req.ResetThrottle {
+	if p.ResetThrottle {
 		if err := s.DB.ResetThrottle(ctx, id); err != nil {
 			return nil, err
 		}
 	}
 	return s.DB.GetServer(ctx, id)
+}
+
+// apply copies the named fields into r and reports whether any was named.
+func (p serverPatch) apply(r *serverRequest) bool {
+	changed := false
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst, changed = *v, true
+		}
+	}
+	setInt := func(dst *int, v *int) {
+		if v != nil {
+			*dst, changed = *v, true
+		}
+	}
+	set(&r.Host, p.Host)
+	set(&r.Username, p.Username)
+	set(&r.Password, p.Password)
+	set(&r.TLS, p.TLS)
+	set(&r.HeloName, p.HeloName)
+	set(&r.TaskQueue, p.TaskQueue)
+	setInt(&r.Port, p.Port)
+	setInt(&r.QuotaPerMinute, p.QuotaPerMinute)
+	setInt(&r.QuotaPerHour, p.QuotaPerHour)
+	setInt(&r.QuotaPerDay, p.QuotaPerDay)
+	setInt(&r.MaxConnections, p.MaxConnections)
+	if p.RatePerSecond != nil {
+		r.RatePerSecond, changed = *p.RatePerSecond, true
+	}
+	if p.Weight != nil {
+		r.Weight, changed = p.Weight, true
+	}
+	return changed
 }
