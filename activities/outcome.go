@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -121,9 +120,9 @@ func outcomeFor(v verdict, rc store.Recipient, maxAttempts int, now time.Time) s
 		o.Reply = store.UncertainReply + " (" + v.text() + ")"
 	default: // retry, connection lost
 		switch {
-		case o.Attempts >= maxAttempts && v.class == smtpreply.Retry && strings.HasPrefix(v.reply.Enhanced, "4.2."):
-			// The mailbox was full (4.2.2) or busy to the last attempt: a
-			// soft bounce, which keeps the address, not a failure.
+		case o.Attempts >= maxAttempts && v.class == smtpreply.Retry && v.reply.Enhanced == "4.2.2":
+			// The mailbox was still full at the last attempt: a soft
+			// bounce, which keeps the address, not a failure.
 			o.Status, o.Reason = store.SendSoftBounced, store.ReasonSoftBounce
 		case o.Attempts >= maxAttempts:
 			o.Status, o.Reason = store.SendFailed, store.ReasonRetriesExhausted
