@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/textproto"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -26,12 +28,48 @@ import (
 // read here answers a command written here.
 type pipelined struct {
 	conn net.Conn
-	r    *textproto.Reader
-	out  []byte
+	// raw is the TCP connection under conn (which may be TLS), read only to
+	// see whether the server closed it.
+	raw net.Conn
+	r   *textproto.Reader
+	out []byte
 }
 
-func newPipelined(conn net.Conn) *pipelined {
-	return &pipelined{conn: conn, r: textproto.NewReader(bufio.NewReaderSize(conn, 4096))}
+func newPipelined(conn, raw net.Conn) *pipelined {
+	return &pipelined{conn: conn, raw: raw, r: textproto.NewReader(bufio.NewReaderSize(conn, 4096))}
+}
+
+// errClosedAfter354 is the failure of a server that closed or reset the
+// connection after opening DATA: the final dot was never sent, so the
+// message is retried.
+var errClosedAfter354 = fmt.Errorf("smtpsend: the server closed the connection after 354, before the message was sent: %w",
+	io.ErrUnexpectedEOF)
+
+// peerClosed reports, without waiting, whether the server closed or reset
+// the connection or sent something it was not asked for. It peeks at the
+// socket (MSG_PEEK | MSG_DONTWAIT), which costs one system call.
+func (p *pipelined) peerClosed() bool {
+	if p.r.R.Buffered() > 0 {
+		return true
+	}
+	sc, ok := p.raw.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	closed := false
+	var b [1]byte
+	_ = rc.Read(func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		// No error means data or end of stream; EAGAIN means the
+		// connection is open and quiet, as it should be.
+		closed = err == nil || (err != syscall.EAGAIN && err != syscall.EWOULDBLOCK)
+		return true
+	})
+	return closed
 }
 
 // canPipeline reports whether a transaction from from to to can take the
@@ -98,6 +136,10 @@ func (c *Conn) sendPipelined(from, to string, msg []byte, beforeDot func() error
 		return c.fail(smtpreply.Rcpt, rcptErr, false)
 	case dataErr != nil:
 		return c.fail(smtpreply.Data, dataErr, false)
+	}
+	if p.peerClosed() {
+		c.broken = true
+		return c.fail(smtpreply.Data, errClosedAfter354, false)
 	}
 	if err := beforeDot(); err != nil {
 		// Close the session without a dot, so the server drops the

@@ -145,6 +145,10 @@ func (s *rawServer) serve(c net.Conn, ehlo string, answer func(string) string) {
 				inData = true
 			}
 		}
+		if first, ok := strings.CutSuffix(reply, "\nclose"); ok {
+			_, _ = c.Write([]byte(first + "\r\n"))
+			return
+		}
 		switch reply {
 		case "":
 		case "close":
@@ -281,6 +285,27 @@ func TestPipelinedLostReplyAfterDotIsAfterDot(t *testing.T) {
 	}
 	if got := smtpreply.ClassifyError(res.Stage, res.Err, res.AfterDot); got != smtpreply.Uncertain {
 		t.Fatalf("class %v, want Uncertain", got)
+	}
+}
+
+func TestPipelinedCloseAfter354IsRetried(t *testing.T) {
+	s := newRawServer(t, "250-PIPELINING\r\n", func(cmd string) string {
+		if cmd == "DATA" {
+			return "354 go on\nclose" // opens DATA, then drops the connection
+		}
+		return okAnswer(cmd)
+	})
+	c := dialRaw(t, s)
+	claimed := false
+	res := c.Send("b@example.org", "a@example.com", []byte("x\r\n"), func() error { claimed = true; return nil })
+	if claimed {
+		t.Error("the send was claimed although the server had closed the connection")
+	}
+	if res.AfterDot || res.Err == nil {
+		t.Fatalf("got %+v, want a failure before the final dot", res)
+	}
+	if got := smtpreply.ClassifyError(res.Stage, res.Err, res.AfterDot); got != smtpreply.ConnectionLost {
+		t.Errorf("class %v, want ConnectionLost, which is retried", got)
 	}
 }
 

@@ -255,7 +255,7 @@ func (p *Pool) dial(ctx context.Context) (*Conn, error) {
 	c := &Conn{client: client, tracked: tc, commandTimeout: p.cfg.CommandTimeout,
 		submissionTimeout: p.cfg.SubmissionTimeout}
 	if ok, _ := client.Extension("PIPELINING"); ok && !p.cfg.NoPipelining {
-		c.pipe = newPipelined(conn)
+		c.pipe = newPipelined(conn, raw)
 	}
 	return c, nil
 }
