@@ -122,3 +122,31 @@ func TestPatchServerChangesOnlyNamedFields(t *testing.T) {
 		t.Errorf("POST with a negative quota: err = %v, want HTTP 400 naming quota_per_hour -1", err)
 	}
 }
+
+func TestDiagnosisNamesQueueWithoutWorker(t *testing.T) {
+	s := stacktest.New(t)
+	queue := "nobody-" + testenv.RandomSuffix()
+	var srv struct {
+		ID int64 `json:"id"`
+	}
+	s.Do("POST", "/api/servers", map[string]any{"name": "unpolled " + queue, "host": "127.0.0.1",
+		"port": 2525, "task_queue": queue}, &srv)
+	listID, _ := s.ImportList(stacktest.SubscribersCSV(3, "diag.example.com"))
+	id := s.CreateCampaign(listID, []int64{srv.ID}, 100)
+	s.Send(id)
+	want := "no worker is polling task queue " + queue
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var c struct {
+			Diagnosis []string `json:"diagnosis"`
+		}
+		s.Do("GET", fmt.Sprintf("/api/campaigns/%d", id), nil, &c)
+		if strings.Contains(strings.Join(c.Diagnosis, "\n"), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("diagnosis %q 20 s after Send, want %q", c.Diagnosis, want)
+		}
+		time.Sleep(time.Second)
+	}
+}

@@ -36,7 +36,9 @@ func (s *Server) diagnose(ctx context.Context, v CampaignView) []string {
 	var out []string
 	c := v.Campaign
 	now := time.Now()
-	if waiting[c.Status] && now.Sub(c.UpdatedAt) > stuckAfter || c.Status == store.StatusSending && v.Progress.Rate == 0 && now.Sub(c.UpdatedAt) > stuckAfter {
+	// Heartbeats are written every 5 s, so a missing worker shows within
+	// workerMaxAge of its last one, whatever the campaign is doing.
+	if waiting[c.Status] {
 		out = append(out, s.missingWorkers(ctx, c)...)
 	}
 	// Without workers, the rate says nothing more.
@@ -90,6 +92,14 @@ func (s *Server) slowSending(ctx context.Context, v CampaignView) []string {
 		return out
 	}
 	rate := v.Progress.Rate
+	if rate < 0.5*setRate || setRate == 0 && rate < 50 {
+		// Sends left only in retry back-off or in a dead worker's claims
+		// wait for time, not for workers.
+		if left := v.Counts.Queued; left == 0 && v.Counts.Retry+v.Counts.Sending > 0 {
+			return append(out, fmt.Sprintf("only retries and claims are left: %d sends wait for a retry after a temporary reply, %d are being sent or wait until a stopped worker's claim is %s old; they need time, not workers",
+				v.Counts.Retry, v.Counts.Sending, s.Options.StaleClaimAge))
+		}
+	}
 	switch {
 	case setRate > 0 && rate >= 0.8*setRate:
 		out = append(out, fmt.Sprintf("the rate limit (%g/s) sets the pace: raise rate_per_second of the server to send faster", setRate))
