@@ -43,6 +43,10 @@ type Config struct {
 	// NoPipelining sends one command per round trip even to a server that
 	// offers PIPELINING (RFC 2920), for servers that offer it but break.
 	NoPipelining bool
+	// IdleTimeout closes a connection that stayed idle in the pool this
+	// long (default 30 s), so a finished or paused campaign does not keep
+	// sessions open at the server.
+	IdleTimeout time.Duration
 }
 
 func (c Config) addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
@@ -63,6 +67,9 @@ type Pool struct {
 	// wake is closed and replaced whenever a waiting Get may proceed: a
 	// connection came back, a dial failed or the limit grew.
 	wake chan struct{}
+	// reaper closes connections idle for IdleTimeout; nil while none is
+	// scheduled.
+	reaper *time.Timer
 }
 
 // NewPool returns an empty pool for cfg.
@@ -81,6 +88,9 @@ func NewPool(cfg Config) *Pool {
 	}
 	if cfg.HeloName == "" {
 		cfg.HeloName = "localhost"
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Second
 	}
 	return &Pool{cfg: cfg, limit: cfg.MaxConnections, wake: make(chan struct{})}
 }
@@ -197,9 +207,43 @@ func (p *Pool) Put(c *Conn) {
 		return
 	}
 	p.inUse--
+	c.idleSince = time.Now()
 	p.idle = append(p.idle, c)
+	if p.reaper == nil {
+		p.reaper = time.AfterFunc(p.cfg.IdleTimeout, p.closeIdle)
+	}
 	p.wakeLocked()
 	p.mu.Unlock()
+}
+
+// closeIdle closes the connections idle for IdleTimeout or longer, and
+// runs again when the next one will be.
+func (p *Pool) closeIdle() {
+	p.mu.Lock()
+	var stale []*Conn
+	keep := p.idle[:0]
+	var oldest time.Time
+	for _, c := range p.idle {
+		if time.Since(c.idleSince) >= p.cfg.IdleTimeout {
+			stale = append(stale, c)
+			continue
+		}
+		if oldest.IsZero() || c.idleSince.Before(oldest) {
+			oldest = c.idleSince
+		}
+		keep = append(keep, c)
+	}
+	p.idle = keep
+	p.reaper = nil
+	if len(keep) > 0 {
+		p.reaper = time.AfterFunc(time.Until(oldest.Add(p.cfg.IdleTimeout)), p.closeIdle)
+	}
+	p.inUse += len(stale) // counted as in use until their QUIT is done
+	p.mu.Unlock()
+	for _, c := range stale {
+		c.close()
+		p.release()
+	}
 }
 
 // Close closes every idle connection.
@@ -207,6 +251,10 @@ func (p *Pool) Close() {
 	p.mu.Lock()
 	idle := p.idle
 	p.idle = nil
+	if p.reaper != nil {
+		p.reaper.Stop()
+		p.reaper = nil
+	}
 	p.mu.Unlock()
 	for _, c := range idle {
 		c.close()

@@ -258,3 +258,31 @@ func TestPoolOverAfterShrink(t *testing.T) {
 	}
 	p.Put(b)
 }
+
+func TestPoolClosesIdleConnections(t *testing.T) {
+	sink := testenv.NewSMTPServer(t, nil)
+	p := NewPool(Config{Host: "127.0.0.1", Port: sink.Port, MaxConnections: 2,
+		CommandTimeout: 2 * time.Second, SubmissionTimeout: 2 * time.Second, IdleTimeout: 100 * time.Millisecond})
+	t.Cleanup(p.Close)
+	a, b := mustGet(t, p), mustGet(t, p)
+	p.Put(a)
+	time.Sleep(60 * time.Millisecond)
+	p.Put(b)
+	if _, idle := counts(p); idle != 2 {
+		t.Fatalf("%d idle connections right after Put, want 2", idle)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		inUse, idle := counts(p)
+		if idle == 0 && inUse == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 2 s: %d idle and %d in use, want both closed after the 100 ms idle timeout", idle, inUse)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A closed idle connection frees its slot: both can be opened again.
+	p.Put(mustGet(t, p))
+	p.Put(mustGet(t, p))
+}

@@ -37,6 +37,7 @@ type Conn struct {
 	sent              int
 	broken            bool
 	dirty             bool
+	idleSince         time.Time // when it was last put back in the pool
 }
 
 // Send runs one transaction: MAIL FROM, RCPT TO, DATA with msg. beforeDot
