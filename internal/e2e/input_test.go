@@ -150,3 +150,27 @@ func TestDiagnosisNamesQueueWithoutWorker(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 }
+
+func TestOverlongNamesAndRatesAreRejected(t *testing.T) {
+	s := stacktest.New(t)
+	long := strings.Repeat("n", 201)
+	for _, c := range []struct {
+		path string
+		body map[string]any
+		want string
+	}{
+		{"/api/lists", map[string]any{"name": long}, "201 bytes"},
+		{"/api/servers", map[string]any{"name": long, "host": "127.0.0.1", "port": 2525}, "201 bytes"},
+		{"/api/servers", map[string]any{"name": "fast", "host": "127.0.0.1", "port": 2525, "rate_per_second": 1e12}, "rate_per_second 1e+12"},
+	} {
+		err := s.API.Do(t.Context(), "POST", c.path, c.body, nil)
+		if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("POST %s: err = %v, want HTTP 400 naming %s", c.path, err, c.want)
+		}
+	}
+	var lists []any
+	s.Do("GET", "/api/lists", nil, &lists)
+	if len(lists) != 0 {
+		t.Errorf("%d lists stored after rejected requests, want 0", len(lists))
+	}
+}

@@ -25,7 +25,7 @@ type Subscriber struct {
 	Name         string         `json:"name"`
 	Attribs      map[string]any `json:"attribs"`
 	Status       string         `json:"status"`
-	StatusReason string         `json:"status_reason,omitempty"`
+	StatusReason string         `json:"status_reason"`
 	CreatedAt    time.Time      `json:"created_at"`
 }
 
@@ -78,7 +78,7 @@ type Campaign struct {
 	ServerIDs    []int64    `json:"server_ids"`
 	Track        bool       `json:"track"`
 	Status       string     `json:"status"`
-	StatusReason string     `json:"status_reason,omitempty"`
+	StatusReason string     `json:"status_reason"`
 	SendAt       *time.Time `json:"send_at,omitempty"`
 	Total        int        `json:"total"`
 	BatchSize    int        `json:"batch_size"`

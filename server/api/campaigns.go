@@ -37,7 +37,10 @@ type campaignRequest struct {
 
 func (s *Server) validateCampaign(ctx context.Context, req *campaignRequest) error {
 	if strings.TrimSpace(req.Name) == "" {
-		return invalid("campaign name is empty")
+		return invalid(`campaign name is empty: send {"name": "December news", ...}`)
+	}
+	if n := len(strings.TrimSpace(req.Name)); n > maxNameBytes {
+		return invalid("campaign name is %d bytes long: use at most %d", n, maxNameBytes)
 	}
 	from, err := address.Normalize(req.FromEmail)
 	if err != nil {

@@ -16,6 +16,10 @@ func (s *Server) listLists(c *gin.Context) (any, error) {
 	return s.DB.ListLists(c.Request.Context())
 }
 
+// maxNameBytes bounds the names of lists, campaigns and servers, which
+// every listing returns.
+const maxNameBytes = 200
+
 func (s *Server) createList(c *gin.Context) (any, error) {
 	var req struct {
 		Name string `json:"name"`
@@ -25,6 +29,9 @@ func (s *Server) createList(c *gin.Context) (any, error) {
 	}
 	if strings.TrimSpace(req.Name) == "" {
 		return nil, invalid(`list name is empty: send {"name": "Newsletter"}`)
+	}
+	if n := len(strings.TrimSpace(req.Name)); n > maxNameBytes {
+		return nil, invalid("list name is %d bytes long: use at most %d", n, maxNameBytes)
 	}
 	l, err := s.DB.CreateList(c.Request.Context(), strings.TrimSpace(req.Name))
 	if err != nil {

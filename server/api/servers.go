@@ -27,18 +27,24 @@ type serverRequest struct {
 	TaskQueue      string  `json:"task_queue"`
 }
 
+// maxRate is the highest settable rate in messages per second; 0 (no
+// limit) is the way to send as fast as the server takes.
+const maxRate = 100000
+
 func (r serverRequest) validate() error {
 	switch {
 	case strings.TrimSpace(r.Name) == "":
 		return invalid(`server name is empty: send {"name": "relay", "host": "127.0.0.1", "port": 1025}`)
+	case len(strings.TrimSpace(r.Name)) > maxNameBytes:
+		return invalid("server name is %d bytes long: use at most %d", len(strings.TrimSpace(r.Name)), maxNameBytes)
 	case strings.TrimSpace(r.Host) == "":
 		return invalid("server %q: host is empty", r.Name)
 	case r.Port < 1 || r.Port > 65535:
 		return invalid("server %q: port %d: use 1 to 65535", r.Name, r.Port)
 	case r.TLS != "" && r.TLS != "none" && r.TLS != "starttls" && r.TLS != "tls":
 		return invalid("server %q: tls %q: use none, starttls or tls", r.Name, r.TLS)
-	case r.RatePerSecond < 0:
-		return invalid("server %q: rate_per_second %g: use 0 (no limit) or more", r.Name, r.RatePerSecond)
+	case r.RatePerSecond < 0 || r.RatePerSecond > maxRate:
+		return invalid("server %q: rate_per_second %g: use 0 (no limit) up to %d", r.Name, r.RatePerSecond, maxRate)
 	case r.QuotaPerMinute < 0:
 		return invalid("server %q: quota_per_minute %d: use 0 (no quota) or more", r.Name, r.QuotaPerMinute)
 	case r.QuotaPerHour < 0:
