@@ -414,3 +414,21 @@ func TestAPIURLFromEnv(t *testing.T) {
 		t.Errorf("exit code = %d with PACER_API_URL set, want 0; stderr %q", code, stderr.String())
 	}
 }
+
+func TestOneLineReply(t *testing.T) {
+	cases := []struct {
+		code           int
+		enhanced, text string
+		want           string
+	}{
+		{550, "5.7.1", "policy rejection", "550 5.7.1 policy rejection"},
+		{550, "5.7.1", "550 5.7.1 [192.0.2.10 12] message\r\n550 5.7.1 refused", "550 5.7.1 [192.0.2.10 12] message 550 5.7.1 refused"},
+		{421, "", "421 try later", "421 try later"},
+		{0, "", "delivery uncertain: no reply\nafter the dot", "delivery uncertain: no reply after the dot"},
+	}
+	for _, c := range cases {
+		if got := oneLineReply(c.code, c.enhanced, c.text); got != c.want {
+			t.Errorf("oneLineReply(%d, %q, %q) = %q, want %q", c.code, c.enhanced, c.text, got, c.want)
+		}
+	}
+}

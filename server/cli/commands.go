@@ -184,7 +184,7 @@ func listFailed(ctx context.Context, c *command, id int64) error {
 		if f.LastTryAt != nil {
 			last = f.LastTryAt.Local().Format("2006-01-02 15:04:05")
 		}
-		reply := strings.TrimSpace(strings.Join([]string{codeText(f.SMTPCode), f.EnhancedCode, f.Reply}, " "))
+		reply := oneLineReply(f.SMTPCode, f.EnhancedCode, f.Reply)
 		fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\t%s\n", f.SubscriberID, f.Email, f.Reason, f.Attempts, last, reply)
 	}
 	return w.Flush()
@@ -234,4 +234,19 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// oneLineReply joins the code, the enhanced code and the reply text for a
+// table cell: the codes are left out when the text already starts with
+// them, and the lines of a multi-line reply are joined with spaces.
+func oneLineReply(code int, enhanced, reply string) string {
+	reply = strings.Join(strings.Fields(reply), " ")
+	prefix := strings.TrimSpace(strings.Join([]string{codeText(code), enhanced}, " "))
+	if prefix == "" || strings.HasPrefix(reply, prefix) {
+		return reply
+	}
+	if c := codeText(code); c != "" && strings.HasPrefix(reply, c+" ") {
+		return reply
+	}
+	return strings.TrimSpace(prefix + " " + reply)
 }
