@@ -161,6 +161,11 @@ func TestRedispatchFailedSends(t *testing.T) {
 	if len(failed) != 0 {
 		t.Errorf("failed list still has %d entries", len(failed))
 	}
+	err := s.API.Do(t.Context(), "POST", fmt.Sprintf("/api/campaigns/%d/failed/redispatch", id),
+		map[string]any{"subscriber_ids": []int64{987654}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "987654") {
+		t.Errorf("re-dispatch of a send that is not failed: err = %v, want HTTP 400 naming 987654", err)
+	}
 }
 
 func waitDelivered(t *testing.T, s *stacktest.Stack, id int64, n int64) {

@@ -83,6 +83,10 @@ func (s *Server) redispatch(c *gin.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n == 0 && len(req.SubscriberIDs) > 0 {
+		return nil, invalid("none of subscriber_ids %v is a failed, soft-bounced or uncertain send of campaign %d "+
+			"waiting for re-dispatch: see GET /api/campaigns/%d/failed", req.SubscriberIDs, id, id)
+	}
 	if n > 0 {
 		if err := s.runBatches(ctx, camp, batches); err != nil {
 			return nil, err
