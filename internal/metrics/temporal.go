@@ -9,10 +9,10 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
-// sdkLabels are the tags the Temporal Go SDK puts on its metrics. Each SDK
-// metric is exported with all of them, empty where the SDK gave none,
-// because Prometheus wants one label set per metric name; tags not listed
-// here are left out.
+// sdkLabels are the tags the Temporal Go SDK puts on its metrics.
+// Prometheus wants one label set per metric name, so each SDK metric
+// carries all of them, empty where the SDK gave none. Other tags are left
+// out.
 var sdkLabels = []string{"namespace", "task_queue", "workflow_type", "activity_type", "worker_type",
 	"poller_type", "operation", "cause", "failure_reason", "client_name"}
 
