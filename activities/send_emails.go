@@ -283,7 +283,7 @@ func (r *batchRun) sendOne(ctx context.Context, conn *smtpsend.Conn, rc store.Re
 			return conn, buf // stopped while waiting for a send slot
 		}
 		v := r.attempt(ctx, conn, rc, msg, pending)
-		if v.connectionDone {
+		if v.connectionDone || conn.Broken() {
 			r.srv.pool.Put(conn)
 			conn = nil
 		}

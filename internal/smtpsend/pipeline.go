@@ -46,13 +46,16 @@ var errClosedAfter354 = fmt.Errorf("smtpsend: the server closed the connection a
 	io.ErrUnexpectedEOF)
 
 // peerClosed reports, without waiting, whether the server closed or reset
-// the connection or sent something it was not asked for. It peeks at the
-// socket (MSG_PEEK | MSG_DONTWAIT), which costs one system call.
+// the connection or sent something it was not asked for.
 func (p *pipelined) peerClosed() bool {
-	if p.r.R.Buffered() > 0 {
-		return true
-	}
-	sc, ok := p.raw.(syscall.Conn)
+	return p.r.R.Buffered() > 0 || peerClosed(p.raw)
+}
+
+// peerClosed peeks at the socket of raw (MSG_PEEK | MSG_DONTWAIT, one
+// system call) and reports whether the server closed or reset it or sent
+// data nobody asked for.
+func peerClosed(raw net.Conn) bool {
+	sc, ok := raw.(syscall.Conn)
 	if !ok {
 		return false
 	}

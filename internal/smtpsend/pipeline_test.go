@@ -265,8 +265,17 @@ func TestPipelinedDataOpenedAfterRejectionDropsSession(t *testing.T) {
 		t.Error("the claim ran for a rejected recipient")
 		return nil
 	})
-	if res.Stage != smtpreply.Rcpt || res.Err == nil || !c.broken {
-		t.Fatalf("got stage %v err %v broken %v, want a RCPT failure and a dropped session", res.Stage, res.Err, c.broken)
+	if res.Stage != smtpreply.Rcpt || res.Err == nil || !c.Broken() {
+		t.Fatalf("got stage %v err %v broken %v, want a RCPT failure and a dropped session", res.Stage, res.Err, c.Broken())
+	}
+	// The session's state is unknown now: another send on it must fail
+	// before writing anything, as a connection loss that is retried.
+	next := c.Send("b@example.org", "ok@example.com", []byte("x\r\n"), func() error {
+		t.Error("a send on a dropped session ran its claim")
+		return nil
+	})
+	if got := smtpreply.ClassifyError(next.Stage, next.Err, next.AfterDot); got != smtpreply.ConnectionLost {
+		t.Errorf("send on a dropped session: %v, class %v, want ConnectionLost", next.Err, got)
 	}
 }
 
@@ -288,8 +297,16 @@ func TestPipelinedLostReplyAfterDotIsAfterDot(t *testing.T) {
 	}
 }
 
-func TestPipelinedCloseAfter354IsRetried(t *testing.T) {
-	s := newRawServer(t, "250-PIPELINING\r\n", func(cmd string) string {
+func TestCloseAfter354IsRetried(t *testing.T) {
+	for _, ehlo := range []string{"250-PIPELINING\r\n", ""} {
+		t.Run(map[bool]string{true: "pipelined", false: "one command at a time"}[ehlo != ""], func(t *testing.T) {
+			testCloseAfter354(t, ehlo)
+		})
+	}
+}
+
+func testCloseAfter354(t *testing.T, ehlo string) {
+	s := newRawServer(t, ehlo, func(cmd string) string {
 		if cmd == "DATA" {
 			return "354 go on\nclose" // opens DATA, then drops the connection
 		}

@@ -3,6 +3,7 @@ package smtpsend
 import (
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -13,6 +14,14 @@ import (
 // ErrNotClaimed is returned when the claim hook refused the message: the
 // connection is dropped before the final dot, so nothing is delivered.
 var ErrNotClaimed = errors.New("smtpsend: message not claimed, dropped before the final dot")
+
+// errBroken is returned for a send on a connection that an earlier failure
+// left unusable; the message is retried on a new connection.
+var errBroken = fmt.Errorf("smtpsend: the connection was dropped after an earlier failure: %w", net.ErrClosed)
+
+// Broken reports whether the connection must not carry another message:
+// give it back to the pool, which closes it.
+func (c *Conn) Broken() bool { return c.broken }
 
 // Result is the outcome of one message.
 type Result struct {
@@ -45,6 +54,10 @@ type Conn struct {
 // offers PIPELINING, after the body is written otherwise. If it returns an
 // error the connection is dropped so the message is never completed.
 func (c *Conn) Send(from, to string, msg []byte, beforeDot func() error) Result {
+	if c.broken {
+		// A caller must give a broken connection back, never send on it.
+		return Result{Stage: smtpreply.Mail, Err: errBroken}
+	}
 	if c.pipe != nil && canPipeline(from, to) {
 		return c.sendPipelined(from, to, msg, beforeDot)
 	}
@@ -66,6 +79,12 @@ func (c *Conn) Send(from, to string, msg []byte, beforeDot func() error) Result 
 	}
 	if _, err := w.Write(msg); err != nil {
 		return c.fail(smtpreply.Data, err, false)
+	}
+	if peerClosed(c.tracked.Conn) {
+		// The body may sit in go-smtp's buffer, unsent: the server that
+		// closed after 354 never got the final dot.
+		c.broken = true
+		return c.fail(smtpreply.Data, errClosedAfter354, false)
 	}
 	if err := beforeDot(); err != nil {
 		c.broken = true
