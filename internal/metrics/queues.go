@@ -40,7 +40,7 @@ func newQueueCollector(stats QueueStats) *queueCollector {
 		age: prometheus.NewDesc("pacer_task_queue_backlog_age_seconds",
 			"How long the oldest waiting task of a task queue has waited.", labels, nil),
 		pollers: prometheus.NewDesc("pacer_task_queue_pollers",
-			"Workers that polled a task queue recently.", labels, nil),
+			"Workers that polled a task queue within the last 70 s (an idle worker polls about once a minute).", labels, nil),
 		failed: prometheus.NewDesc("pacer_task_queue_describe_failed",
 			"1 when the last request for the task queues' state failed (see the server log), else 0.", nil, nil),
 	}

@@ -21,9 +21,14 @@ type QueueStat struct {
 	// BacklogAge how long the oldest of them has waited.
 	Backlog    int64
 	BacklogAge time.Duration
-	// Pollers counts the workers that polled the queue recently.
+	// Pollers counts the workers that polled the queue within
+	// pollerMaxAge.
 	Pollers int
 }
+
+// pollerMaxAge is how recent a worker's last poll must be for it to count:
+// a little over the 60 s long poll of an idle worker.
+const pollerMaxAge = 70 * time.Second
 
 // DescribeQueue returns the backlog and pollers of queue for workflow and
 // activity tasks. Operators scale a queue's worker fleet by these figures.
@@ -43,7 +48,14 @@ func DescribeQueue(ctx context.Context, c client.Client, namespace, queue string
 		if err != nil {
 			return nil, fmt.Errorf("describe task queue %q (%s tasks): %w", queue, k.name, err)
 		}
-		st := QueueStat{Queue: queue, Kind: k.name, Pollers: len(resp.GetPollers())}
+		st := QueueStat{Queue: queue, Kind: k.name}
+		for _, p := range resp.GetPollers() {
+			// The server lists a stopped worker for minutes; a live one
+			// polls again within its long poll of about a minute.
+			if t := p.GetLastAccessTime(); t != nil && time.Since(t.AsTime()) <= pollerMaxAge {
+				st.Pollers++
+			}
+		}
 		if s := resp.GetStats(); s != nil {
 			st.Backlog = s.GetApproximateBacklogCount()
 			st.BacklogAge = s.GetApproximateBacklogAge().AsDuration()
