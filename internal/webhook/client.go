@@ -45,8 +45,9 @@ func NewClient(cfg ClientConfig) *Client {
 		cfg.UserAgent = "pacer-webhooks"
 	}
 	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
-	if !cfg.AllowPrivate {
-		dialer.Control = refuseInternal
+	dialer.Control = refuseInternal
+	if cfg.AllowPrivate {
+		dialer.Control = refuseMetadata
 	}
 	tr := &http.Transport{
 		Proxy:                 nil,
@@ -79,6 +80,20 @@ func refuseInternal(_, address string, _ syscall.RawConn) error {
 	if Internal(ap.Addr()) {
 		ip := ap.Addr().Unmap()
 		return &ForbiddenError{Host: ip.String(), IP: ip}
+	}
+	return nil
+}
+
+// refuseMetadata is the dialer's Control hook with allow_private: only
+// cloud metadata addresses are refused.
+func refuseMetadata(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("webhook: dial %q: %w", address, err)
+	}
+	if Metadata(ap.Addr()) {
+		ip := ap.Addr().Unmap()
+		return &ForbiddenError{Host: ip.String(), IP: ip, Always: true}
 	}
 	return nil
 }

@@ -17,6 +17,9 @@ import (
 type ForbiddenError struct {
 	Host string
 	IP   netip.Addr
+	// Always is set for cloud metadata addresses, which allow_private does
+	// not open.
+	Always bool
 }
 
 func (e *ForbiddenError) Error() string {
@@ -24,8 +27,37 @@ func (e *ForbiddenError) Error() string {
 	if e.Host == e.IP.String() {
 		subject = e.Host + " is"
 	}
+	if e.Always {
+		return "webhook: " + subject + " a cloud metadata address, which pacer never posts to"
+	}
 	return "webhook: " + subject + " a loopback, private or link-local address; " +
 		"pacer refuses it unless webhooks.allow_private is true"
+}
+
+// metadataAddrs are the instance metadata services of cloud providers.
+// They hand out credentials, so webhooks never reach them, not even with
+// webhooks.allow_private, which is meant for receivers on private networks.
+var metadataAddrs = []netip.Addr{
+	netip.MustParseAddr("169.254.169.254"),
+	netip.MustParseAddr("169.254.170.2"),
+	netip.MustParseAddr("100.100.100.200"),
+	netip.MustParseAddr("fd00:ec2::254"),
+}
+
+// Metadata reports whether ip is a cloud metadata address, also when it is
+// IPv4-mapped or behind NAT64.
+func Metadata(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if nat64.Contains(ip) {
+		b := ip.As16()
+		ip = netip.AddrFrom4([4]byte(b[12:]))
+	}
+	for _, m := range metadataAddrs {
+		if ip == m {
+			return true
+		}
+	}
+	return false
 }
 
 // internalPrefixes are ranges beyond the netip predicates that reach no
@@ -97,6 +129,9 @@ func CheckURL(ctx context.Context, raw string, allowPrivate bool, r Resolver) (*
 		return nil, &InvalidURLError{Msg: fmt.Sprintf("url %q has no host", raw)}
 	}
 	if allowPrivate {
+		if ip, err := netip.ParseAddr(host); err == nil && Metadata(ip) {
+			return nil, &ForbiddenError{Host: host, IP: ip, Always: true}
+		}
 		return u, nil
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -117,5 +118,24 @@ func TestCheckURLAllowPrivate(t *testing.T) {
 	}
 	if _, err := CheckURL(context.Background(), "gopher://127.0.0.1/", true, r); err == nil {
 		t.Error("allowPrivate let a gopher URL through")
+	}
+}
+
+func TestMetadataRefusedEvenWithAllowPrivate(t *testing.T) {
+	for _, u := range []string{"http://169.254.169.254/latest/meta-data/", "http://[::ffff:169.254.169.254]/",
+		"http://[64:ff9b::a9fe:a9fe]/", "http://[fd00:ec2::254]/", "http://100.100.100.200/"} {
+		_, err := CheckURL(context.Background(), u, true, &fakeResolver{})
+		var forbidden *ForbiddenError
+		if !errors.As(err, &forbidden) || !forbidden.Always || !strings.Contains(err.Error(), "metadata") {
+			t.Errorf("CheckURL(%q, allowPrivate) = %v, want a metadata ForbiddenError", u, err)
+		}
+	}
+	// The dial hook with allow_private: checked on the address alone, so
+	// the test opens no connection to a metadata service.
+	if err := refuseMetadata("tcp4", "169.254.169.254:80", nil); err == nil {
+		t.Error("the allow_private dial hook let a metadata address through")
+	}
+	if err := refuseMetadata("tcp4", "10.0.0.1:80", nil); err != nil {
+		t.Errorf("the allow_private dial hook refused a private address: %v", err)
 	}
 }
