@@ -174,3 +174,21 @@ func TestOverlongNamesAndRatesAreRejected(t *testing.T) {
 		t.Errorf("%d lists stored after rejected requests, want 0", len(lists))
 	}
 }
+
+func TestBadHostQueueAndStatusFilterAreRejected(t *testing.T) {
+	s := stacktest.New(t)
+	for _, c := range []struct {
+		method, path string
+		body         map[string]any
+		want         string
+	}{
+		{"POST", "/api/servers", map[string]any{"name": "h", "host": "bad host", "port": 2525}, `host "bad host"`},
+		{"POST", "/api/servers", map[string]any{"name": "q", "host": "127.0.0.1", "port": 2525, "task_queue": "has space"}, `task_queue "has space"`},
+		{"GET", "/api/campaigns?status=sending", nil, `status "sending"`},
+	} {
+		err := s.API.Do(t.Context(), c.method, c.path, c.body, nil)
+		if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %s: err = %v, want HTTP 400 naming %s", c.method, c.path, err, c.want)
+		}
+	}
+}

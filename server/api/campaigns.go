@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,7 +108,11 @@ func (s *Server) createCampaign(c *gin.Context) (any, error) {
 }
 
 func (s *Server) listCampaigns(c *gin.Context) (any, error) {
-	return s.DB.ListCampaigns(c.Request.Context(), store.CampaignFilter{Status: c.Query("status")})
+	status := c.Query("status")
+	if status != "" && !slices.Contains(campaignStatuses, status) {
+		return nil, invalid("status %q: use one of %s", status, strings.Join(campaignStatuses, ", "))
+	}
+	return s.DB.ListCampaigns(c.Request.Context(), store.CampaignFilter{Status: status})
 }
 
 // CampaignView is a campaign with its live counts and progress.
@@ -232,3 +237,7 @@ func (s *Server) update(ctx context.Context, id int64, name string, arg any) (st
 	}
 	return "", fmt.Errorf("%s campaign %d: %w", name, id, err)
 }
+
+// campaignStatuses are the values GET /api/campaigns?status= takes.
+var campaignStatuses = []string{store.StatusDraft, store.StatusScheduled, store.StatusQueuing, store.StatusQueued,
+	store.StatusSending, store.StatusPaused, store.StatusCancelled, store.StatusDone}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,6 +40,10 @@ func (r serverRequest) validate() error {
 		return invalid("server name is %d bytes long: use at most %d", len(strings.TrimSpace(r.Name)), maxNameBytes)
 	case strings.TrimSpace(r.Host) == "":
 		return invalid("server %q: host is empty", r.Name)
+	case strings.ContainsFunc(r.Host, unicode.IsSpace) || strings.ContainsAny(r.Host, "/@"):
+		return invalid("server %q: host %q: give a host name or IP address, such as smtp.example.com or 127.0.0.1", r.Name, r.Host)
+	case strings.ContainsFunc(r.TaskQueue, unicode.IsSpace):
+		return invalid("server %q: task_queue %q: use a name without spaces, such as pacer-send-ses", r.Name, r.TaskQueue)
 	case r.Port < 1 || r.Port > 65535:
 		return invalid("server %q: port %d: use 1 to 65535", r.Name, r.Port)
 	case r.TLS != "" && r.TLS != "none" && r.TLS != "starttls" && r.TLS != "tls":
