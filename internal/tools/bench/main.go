@@ -226,7 +226,9 @@ func activityCount(url string) (float64, error) {
 }
 
 // windowRates returns the sends per second in each 10-second window from
-// the first send, from the outcome times recorded in PostgreSQL.
+// the first send. A send's time is its claim, taken right before the
+// message leaves (first_try_at); the outcome is stored later, with the
+// connection's next claim, so done_at would shift sends between windows.
 func windowRates(ctx context.Context, dbURL string, id int64) ([]float64, error) {
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
@@ -234,9 +236,9 @@ func windowRates(ctx context.Context, dbURL string, id int64) ([]float64, error)
 	}
 	defer conn.Close(ctx)
 	rows, err := conn.Query(ctx, `
-		WITH s AS (SELECT done_at, min(done_at) OVER () AS t0 FROM sends
+		WITH s AS (SELECT first_try_at AS at, min(first_try_at) OVER () AS t0 FROM sends
 		           WHERE campaign_id = $1 AND status = 'delivered')
-		SELECT floor(extract(epoch FROM done_at - t0) / 10)::int AS w, count(*)
+		SELECT floor(extract(epoch FROM at - t0) / 10)::int AS w, count(*)
 		FROM s GROUP BY 1 ORDER BY 1`, id)
 	if err != nil {
 		return nil, err
