@@ -59,51 +59,54 @@ func (h *sdkHandler) WithTags(tags map[string]string) client.MetricsHandler {
 	return &sdkHandler{vecs: h.vecs, labels: labels}
 }
 
-func (h *sdkHandler) Counter(name string) client.MetricsCounter {
-	h.vecs.mu.Lock()
-	v, ok := h.vecs.counters[name]
-	if !ok {
-		v = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: "Temporal Go SDK counter " + name + "."}, sdkLabels)
-		if err := h.vecs.reg.Register(v); err != nil {
-			h.vecs.mu.Unlock()
-			return counterFunc(func(int64) {}) // the name is taken by another kind of metric
-		}
-		h.vecs.counters[name] = v
+// vecFor returns the collector cached under name, registering the one
+// newVec makes on first use. It reports false when the registry already
+// has the name as another kind of metric.
+func vecFor[V prometheus.Collector](vecs *sdkVecs, cache map[string]V, name string, newVec func() V) (V, bool) {
+	vecs.mu.Lock()
+	defer vecs.mu.Unlock()
+	if v, ok := cache[name]; ok {
+		return v, true
 	}
-	h.vecs.mu.Unlock()
+	v := newVec()
+	if err := vecs.reg.Register(v); err != nil {
+		return v, false
+	}
+	cache[name] = v
+	return v, true
+}
+
+func (h *sdkHandler) Counter(name string) client.MetricsCounter {
+	v, ok := vecFor(h.vecs, h.vecs.counters, name, func() *prometheus.CounterVec {
+		opts := prometheus.CounterOpts{Name: name, Help: "Temporal Go SDK counter " + name + "."}
+		return prometheus.NewCounterVec(opts, sdkLabels)
+	})
+	if !ok {
+		return counterFunc(func(int64) {})
+	}
 	c := v.With(h.labels)
 	return counterFunc(func(n int64) { c.Add(float64(n)) })
 }
 
 func (h *sdkHandler) Gauge(name string) client.MetricsGauge {
-	h.vecs.mu.Lock()
-	v, ok := h.vecs.gauges[name]
+	v, ok := vecFor(h.vecs, h.vecs.gauges, name, func() *prometheus.GaugeVec {
+		opts := prometheus.GaugeOpts{Name: name, Help: "Temporal Go SDK gauge " + name + "."}
+		return prometheus.NewGaugeVec(opts, sdkLabels)
+	})
 	if !ok {
-		v = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: "Temporal Go SDK gauge " + name + "."}, sdkLabels)
-		if err := h.vecs.reg.Register(v); err != nil {
-			h.vecs.mu.Unlock()
-			return gaugeFunc(func(float64) {})
-		}
-		h.vecs.gauges[name] = v
+		return gaugeFunc(func(float64) {})
 	}
-	h.vecs.mu.Unlock()
-	g := v.With(h.labels)
-	return gaugeFunc(g.Set)
+	return gaugeFunc(v.With(h.labels).Set)
 }
 
 func (h *sdkHandler) Timer(name string) client.MetricsTimer {
-	h.vecs.mu.Lock()
-	v, ok := h.vecs.timers[name]
-	if !ok {
-		v = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name + "_seconds",
+	v, ok := vecFor(h.vecs, h.vecs.timers, name, func() *prometheus.HistogramVec {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name + "_seconds",
 			Help: "Temporal Go SDK timer " + name + ", in seconds."}, sdkLabels)
-		if err := h.vecs.reg.Register(v); err != nil {
-			h.vecs.mu.Unlock()
-			return timerFunc(func(time.Duration) {})
-		}
-		h.vecs.timers[name] = v
+	})
+	if !ok {
+		return timerFunc(func(time.Duration) {})
 	}
-	h.vecs.mu.Unlock()
 	o := v.With(h.labels)
 	return timerFunc(func(d time.Duration) { o.Observe(d.Seconds()) })
 }

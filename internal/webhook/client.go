@@ -73,27 +73,25 @@ func NewClient(cfg ClientConfig) *Client {
 // refuseInternal is the dialer's Control hook: it runs after the socket is
 // created and before connect(2), with the resolved address.
 func refuseInternal(_, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("webhook: dial %q: %w", address, err)
-	}
-	if Internal(ap.Addr()) {
-		ip := ap.Addr().Unmap()
-		return &ForbiddenError{Host: ip.String(), IP: ip}
-	}
-	return nil
+	return rejectDial(address, Internal, false)
 }
 
 // refuseMetadata is the dialer's Control hook with allow_private: only
-// cloud metadata addresses are refused.
+// cloud metadata addresses are rejected.
 func refuseMetadata(_, address string, _ syscall.RawConn) error {
+	return rejectDial(address, Metadata, true)
+}
+
+// rejectDial returns a *ForbiddenError when the address being dialled
+// matches forbidden.
+func rejectDial(address string, forbidden func(netip.Addr) bool, always bool) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("webhook: dial %q: %w", address, err)
 	}
-	if Metadata(ap.Addr()) {
+	if forbidden(ap.Addr()) {
 		ip := ap.Addr().Unmap()
-		return &ForbiddenError{Host: ip.String(), IP: ip, Always: true}
+		return &ForbiddenError{Host: ip.String(), IP: ip, Always: always}
 	}
 	return nil
 }

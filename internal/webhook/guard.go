@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -47,17 +48,18 @@ var metadataAddrs = []netip.Addr{
 // Metadata reports whether ip is a cloud metadata address, also when it is
 // IPv4-mapped or behind NAT64.
 func Metadata(ip netip.Addr) bool {
+	return slices.Contains(metadataAddrs, embedded(ip))
+}
+
+// embedded returns the IPv4 address that an IPv4-mapped or NAT64 address
+// carries, and any other address as it is.
+func embedded(ip netip.Addr) netip.Addr {
 	ip = ip.Unmap()
 	if nat64.Contains(ip) {
 		b := ip.As16()
 		ip = netip.AddrFrom4([4]byte(b[12:]))
 	}
-	for _, m := range metadataAddrs {
-		if ip == m {
-			return true
-		}
-	}
-	return false
+	return ip
 }
 
 // internalPrefixes are ranges beyond the netip predicates that reach no
@@ -82,11 +84,7 @@ var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 // link-local, unspecified, multicast, the ranges listed above, and IPv6
 // addresses that embed such an IPv4 address (IPv4-mapped, NAT64).
 func Internal(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if nat64.Contains(ip) {
-		b := ip.As16()
-		ip = netip.AddrFrom4([4]byte(b[12:]))
-	}
+	ip = embedded(ip)
 	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() ||
 		ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
 		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() {
