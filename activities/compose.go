@@ -74,9 +74,6 @@ func (a *Activities) composer(ctx context.Context, campaignID int64) (*composer,
 	if err := a.useSendingDomain(ctx, c); err != nil {
 		return nil, err
 	}
-	if err := a.useSendingDomain(ctx, c); err != nil {
-		return nil, err
-	}
 	c.bufs = &sync.Pool{New: func() any { return new(render.Buffers) }}
 	c.builders = &sync.Pool{New: func() any { return new(message.Builder) }}
 	a.mu.Lock()
