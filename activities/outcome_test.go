@@ -17,7 +17,8 @@ func TestOutcomeForLastAttempt(t *testing.T) {
 		wantStatus string
 		wantReason string
 	}{
-		{"mailbox full", "452 4.2.2 The email account that you tried to reach is over quota", store.SendSoftBounced, store.ReasonSoftBounce},
+		{"mailbox full", "452 4.2.2 The email account that you tried to reach is over quota",
+			store.SendSoftBounced, store.ReasonSoftBounce},
 		{"greylisted", "451 4.7.1 Greylisted, try again later", store.SendFailed, store.ReasonRetriesExhausted},
 		{"busy", "450 4.0.0 Try again later", store.SendFailed, store.ReasonRetriesExhausted},
 		{"mailbox unavailable", "450 4.2.0 mailbox temporarily unavailable", store.SendFailed, store.ReasonRetriesExhausted},

@@ -119,7 +119,7 @@ func serverOrder(servers []activities.ServerRef, batchNo int) []activities.Serve
 
 func runSendEmails(ctx workflow.Context, in BatchInput, srv activities.ServerRef) (activities.SendEmailsResult, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           srv.TaskQueue,
+		TaskQueue: srv.TaskQueue,
 		// A slow pace can stretch one batch over hours; the heartbeat, not
 		// this bound, notices a dead worker.
 		StartToCloseTimeout: 24 * time.Hour,

@@ -199,7 +199,8 @@ func TestFaultsSendEachRecipientOnce(t *testing.T) {
 	opts.CampaignQueue = campaignQ
 	opts.StaleClaimAge = 5 * time.Second
 	opts.Retry.InitialInterval = 200 * time.Millisecond
-	srv := &api.Server{DB: db, Temporal: tc, Log: zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)), Signer: signer, Options: opts}
+	srv := &api.Server{DB: db, Temporal: tc, Log: zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)),
+		Signer: signer, Options: opts}
 	s := &stacktest.Stack{T: t, DB: db, Options: opts, SendQueue: sendQ, Signer: signer, Server: srv}
 	s.URL = serveHTTP(t, srv)
 	token, err := db.CreateAPIToken(ctx, "fault")

@@ -161,7 +161,8 @@ func TestOverlongNamesAndRatesAreRejected(t *testing.T) {
 	}{
 		{"/api/lists", map[string]any{"name": long}, "201 bytes"},
 		{"/api/servers", map[string]any{"name": long, "host": "127.0.0.1", "port": 2525}, "201 bytes"},
-		{"/api/servers", map[string]any{"name": "fast", "host": "127.0.0.1", "port": 2525, "rate_per_second": 1e12}, "rate_per_second 1e+12"},
+		{"/api/servers", map[string]any{"name": "fast", "host": "127.0.0.1", "port": 2525, "rate_per_second": 1e12},
+			"rate_per_second 1e+12"},
 	} {
 		err := s.API.Do(t.Context(), "POST", c.path, c.body, nil)
 		if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), c.want) {
@@ -183,7 +184,8 @@ func TestBadHostQueueAndStatusFilterAreRejected(t *testing.T) {
 		want         string
 	}{
 		{"POST", "/api/servers", map[string]any{"name": "h", "host": "bad host", "port": 2525}, `host "bad host"`},
-		{"POST", "/api/servers", map[string]any{"name": "q", "host": "127.0.0.1", "port": 2525, "task_queue": "has space"}, `task_queue "has space"`},
+		{"POST", "/api/servers", map[string]any{"name": "q", "host": "127.0.0.1", "port": 2525, "task_queue": "has space"},
+			`task_queue "has space"`},
 		{"GET", "/api/campaigns?status=sending", nil, `status "sending"`},
 	} {
 		err := s.API.Do(t.Context(), c.method, c.path, c.body, nil)

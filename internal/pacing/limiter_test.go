@@ -10,7 +10,7 @@ import (
 	"github.com/pacer-email/pacer/internal/store"
 )
 
-// fakeSource answers from a fixed script of reservations, repeating the last.
+// fakeSource returns reservations from a fixed script, repeating the last.
 type fakeSource struct {
 	mu      sync.Mutex
 	answers []store.Reservation

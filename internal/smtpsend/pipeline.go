@@ -21,11 +21,10 @@ import (
 // pipelined holds what a session needs to run transactions itself, with
 // RFC 2920 PIPELINING, once go-smtp has opened the session (greeting, EHLO,
 // STARTTLS, AUTH). go-smtp's client sends MAIL, RCPT and DATA one round
-// trip at a time and dot-stuffs the body byte by byte; here the three
-// commands leave in one write, their replies are read together, and the
-// body is stuffed in one pass. Both readers see the same connection, so it
-// is safe only because an SMTP server writes nothing unasked: every reply
-// read here answers a command written here.
+// trip at a time and dot-stuffs the body byte by byte. Here the three
+// commands go out in one write, their replies are read together, and the
+// body is stuffed in one pass. Both readers share the connection, which is
+// safe because an SMTP server writes only replies to commands sent to it.
 type pipelined struct {
 	conn net.Conn
 	// raw is the TCP connection under conn (which may be TLS), read only to
@@ -42,8 +41,8 @@ func newPipelined(conn, raw net.Conn) *pipelined {
 // errClosedAfter354 is the failure of a server that closed or reset the
 // connection after opening DATA: the final dot was never sent, so the
 // message is retried.
-var errClosedAfter354 = fmt.Errorf("smtpsend: the server closed the connection after 354, before the message was sent: %w",
-	io.ErrUnexpectedEOF)
+var errClosedAfter354 = fmt.Errorf(
+	"smtpsend: the server closed the connection after 354, before the message was sent: %w", io.ErrUnexpectedEOF)
 
 // peerClosed reports, without waiting, whether the server closed or reset
 // the connection or sent something it was not asked for.
@@ -52,8 +51,8 @@ func (p *pipelined) peerClosed() bool {
 }
 
 // peerClosed peeks at the socket of raw (MSG_PEEK | MSG_DONTWAIT, one
-// system call) and reports whether the server closed or reset it or sent
-// data nobody asked for.
+// system call). It reports whether the server closed or reset the
+// connection, or sent data that no command requested.
 func peerClosed(raw net.Conn) bool {
 	sc, ok := raw.(syscall.Conn)
 	if !ok {
@@ -175,10 +174,10 @@ func (p *pipelined) quit(timeout time.Duration) {
 	}
 }
 
-// reply reads one reply. A reply with another code than expect (a one- or
-// two-digit expect matches by prefix, as in net/textproto) is returned as
-// a *smtp.SMTPError, with the enhanced status code split off as go-smtp
-// does; a broken connection is returned as it is.
+// reply reads one reply. A reply with another code than expect is returned
+// as a *smtp.SMTPError with the enhanced status code split off, as go-smtp
+// does. A one- or two-digit expect matches by prefix, as in net/textproto.
+// A broken connection's error is returned unchanged.
 func (p *pipelined) reply(expect int) (string, error) {
 	code, msg, err := p.r.ReadResponse(expect)
 	var protoErr *textproto.Error
@@ -234,7 +233,7 @@ func firstStage(mailErr, rcptErr, _ error) smtpreply.Stage {
 // appendStuffed appends msg to dst as DATA content (RFC 5321 4.5.2), as
 // net/textproto's dot writer would: a leading "." of any line is doubled,
 // a bare LF becomes CRLF, and the content ends with CRLF so that the final
-// dot stands on a line of its own.
+// dot is on a line of its own.
 func appendStuffed(dst, msg []byte) []byte {
 	if len(msg) == 0 {
 		return append(dst, "\r\n"...)

@@ -85,7 +85,7 @@ func TestReplyErrorSplitsEnhancedCode(t *testing.T) {
 }
 
 // rawServer is a line-based SMTP server on 127.0.0.1 whose replies a test
-// scripts. answer gets each command line (or "<data>" with the message once
+// scripts. The answer function receives each command line (or "<data>" with the message once
 // the final dot arrived) and returns the reply lines to write, or "" to
 // write nothing, or "close" to drop the connection.
 type rawServer struct {

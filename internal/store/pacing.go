@@ -42,8 +42,9 @@ const MaxReserveAhead = time.Second
 // on by want/rate seconds. Slots that no worker requests pass unused without
 // carrying over, so no worker can burst above the rate, and a slot is never
 // lost while workers wait for one. When the next free slot is more than
-// MaxReserveAhead away, nothing is reserved and Start says when to ask
-// again; one reservation holds at most MaxReserveAhead of slots. The per-minute, per-hour and per-day quotas are counted in the
+// MaxReserveAhead away, nothing is reserved and Start is the wait before
+// the next request. One reservation covers at most MaxReserveAhead of
+// slots. The per-minute, per-hour and per-day quotas are counted in the
 // same row and cap the reservation.
 func (db *DB) ReserveSlots(ctx context.Context, serverID int64, want int) (Reservation, error) {
 	var r Reservation

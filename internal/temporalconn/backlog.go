@@ -26,8 +26,8 @@ type QueueStat struct {
 	Pollers int
 }
 
-// pollerMaxAge is how recent a worker's last poll must be for it to count:
-// a little over the 60 s long poll of an idle worker.
+// pollerMaxAge is the age of a worker's last poll beyond which it no longer
+// counts: a little over the 60 s long poll of an idle worker.
 const pollerMaxAge = 70 * time.Second
 
 // DescribeQueue returns the backlog and pollers of queue for workflow and

@@ -170,7 +170,8 @@ func bindJSON(c *gin.Context, dst any) error {
 		var when *time.ParseError
 		switch {
 		case errors.As(err, &when):
-			return invalid("time %q is not RFC 3339: write it like 2026-12-24T09:00:00Z or 2026-12-24T10:00:00+01:00 (send_at takes this form)", when.Value)
+			return invalid("time %q is not RFC 3339: write it like 2026-12-24T09:00:00Z or "+
+				"2026-12-24T10:00:00+01:00 (send_at takes this form)", when.Value)
 		case errors.Is(err, io.EOF):
 			return invalid("the request body is empty: send a JSON object")
 		case errors.As(err, &syntax):

@@ -92,9 +92,9 @@ func (s *Server) slowSending(ctx context.Context, v CampaignView) []string {
 		return out
 	}
 	rate := v.Progress.Rate
-	// Nothing moving while sends sit in retry back-off or in a stopped
-	// worker's claims means they wait for time, not for workers; so do
-	// the last sends of a campaign with nothing left queued.
+	// Sends in retry back-off or in a stopped worker's claims wait for
+	// time, not for workers. That is the case when nothing moves, or when
+	// nothing is left queued.
 	waitingOnly := (rate == 0 || v.Counts.Queued == 0) && v.Counts.Retry+v.Counts.Sending > 0
 	if waitingOnly && (rate < 0.5*setRate || setRate == 0 && rate < 50) {
 		return append(out, fmt.Sprintf("%d sends wait for a retry after a temporary reply and %d are being sent or wait until a stopped worker's claim is %s old; their batches go on after that: they need time, not workers",

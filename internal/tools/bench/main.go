@@ -226,8 +226,8 @@ func activityCount(url string) (float64, error) {
 }
 
 // windowRates returns the sends per second in each 10-second window from
-// the first send. A send's time is its claim, taken right before the
-// message leaves (first_try_at); the outcome is stored later, with the
+// the first send. A send's time is its claim (first_try_at), taken right
+// before the message leaves. The outcome is stored later, with the
 // connection's next claim, so done_at would shift sends between windows.
 func windowRates(ctx context.Context, dbURL string, id int64) ([]float64, error) {
 	conn, err := pgx.Connect(ctx, dbURL)
